@@ -1,0 +1,72 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UsageError } from './usage-error.js';
+
+/** One `llama-endpoint <name>` subcommand. `run` resolves to the exit code. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * parseArgs with our conventions: unknown flags are a UsageError, and each option may fall back to an
+ * environment variable (flags win).
+ */
+export function parseCommandArgs<T extends Options>(
+  argv: string[],
+  options: T,
+  env: Partial<Record<keyof T, string>> = {},
+  allowPositionals = false,
+) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>
+  >;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const values = parsed.values as Record<string, unknown>;
+  for (const [key, variable] of Object.entries(env)) {
+    const fromEnv = variable === undefined ? undefined : process.env[variable];
+    if (values[key] === undefined && fromEnv !== undefined && fromEnv !== '') {
+      const option = options[key];
+      values[key] = option?.multiple ? fromEnv.split(',').map((s) => s.trim()) : fromEnv;
+    }
+  }
+  return parsed;
+}
+
+/** A whole number flag within [min, max]; absent → fallback. */
+export function intFlag(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got '${String(value)}'`);
+  }
+  return n;
+}
+
+/** A number flag within [min, max]; absent → fallback. */
+export function numberFlag(name: string, value: unknown, fallback: number, min = -Infinity, max = Infinity) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got '${String(value)}'`);
+  }
+  return n;
+}
+
+export function requireFlag(name: string, value: string | undefined): string {
+  if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}

@@ -1,0 +1,66 @@
+/**
+ * The messages between the main thread and a worker thread. One worker holds one ONNX Runtime session
+ * and runs the batching loop; everything that crosses the boundary is structured-clone data.
+ */
+import type { FinishReason, GenerationRequest } from '../engine/generation-params.js';
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+
+export interface WorkerOptions {
+  modelDir: string;
+  provider: ExecutionProvider;
+  /** CUDA device index; the pool passes the worker index. */
+  deviceId: number;
+  /** ONNX Runtime intra-op threads for this worker's session. */
+  intraOpThreads: number;
+  /** Most sequences decoded together in one step. */
+  maxBatchSize: number;
+  /** Most prompt tokens one prefill run takes; longer prompts are prefilled in chunks between decode steps. */
+  prefillChunkTokens: number;
+}
+
+/** Main → worker. */
+export type WorkerCommand =
+  | { type: 'submit'; request: GenerationRequest }
+  | { type: 'cancel'; id: string; reason: 'cancelled' | 'timeout' }
+  | { type: 'shutdown' };
+
+/** What the model is, reported once loaded. */
+export interface ModelInfo {
+  /** Context length (max_position_embeddings). */
+  maxContextTokens: number;
+  vocabSize: number;
+  /** The provider actually used (CUDA falls back to CPU when its libraries are missing). */
+  provider: ExecutionProvider;
+  dtype: 'float32' | 'float16';
+}
+
+export interface SequenceTimings {
+  /** ms from arrival in the worker until the sequence joined the running batch (prefill started). */
+  queueMs: number;
+  /** ms from arrival in the worker to the first generated token. */
+  firstTokenMs: number;
+  /** ms from arrival in the worker to the end. */
+  totalMs: number;
+}
+
+/** Worker → main. */
+export type WorkerEvent =
+  | { type: 'ready'; info: ModelInfo }
+  | { type: 'load-failed'; message: string }
+  /** Text is stop-string-safe and whole UTF-8 characters: it never holds back text that is then emitted twice. */
+  | { type: 'token'; id: string; tokenId: number; text: string }
+  | {
+      type: 'done';
+      id: string;
+      finishReason: FinishReason;
+      /** The whole continuation (without the prompt), cut before any stop string. */
+      text: string;
+      promptTokens: number;
+      generatedTokens: number;
+      timings: SequenceTimings;
+      /** Set when finishReason is 'error'. */
+      error?: string;
+    }
+  /** After every decode step: how many sequences ran in it and how many wait for a slot. */
+  | { type: 'step'; batchSize: number; waiting: number };
