@@ -48,7 +48,10 @@ export interface SequenceTimings {
 export type WorkerEvent =
   | { type: 'ready'; info: ModelInfo }
   | { type: 'load-failed'; message: string }
-  /** Text is stop-string-safe and whole UTF-8 characters: it never holds back text that is then emitted twice. */
+  /**
+   * Text is stop-string-safe and whole UTF-8 characters: it never holds back text that is then emitted twice.
+   * One per generated token (an EOS too, usually with text ''); the texts joined are the 'done' text.
+   */
   | { type: 'token'; id: string; tokenId: number; text: string }
   | {
       type: 'done';
@@ -63,4 +66,6 @@ export type WorkerEvent =
       error?: string;
     }
   /** After every decode step: how many sequences ran in it and how many wait for a slot. */
-  | { type: 'step'; batchSize: number; waiting: number };
+  | { type: 'step'; batchSize: number; waiting: number }
+  /** Something the operator should see in the server's log (e.g. CUDA fell back to CPU). */
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };

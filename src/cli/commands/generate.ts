@@ -1,11 +1,126 @@
-import type { Command } from '../command.js';
+import { stat } from 'node:fs/promises';
+import { GREEDY, type SamplingParams } from '../../engine/generation-params.js';
+import { type ModelConfig, readModelConfig } from '../../engine/model-config.js';
+import { loadTokenizer } from '../../tokenizer/load.js';
+import { type SequenceEvent, WorkerHandle } from '../../worker/handle.js';
+import type { ExecutionProvider } from '../../worker/protocol.js';
+import { type Command, intFlag, numberFlag, parseCommandArgs, requireFlag } from '../command.js';
+import { UsageError } from '../usage-error.js';
 
-// Placeholder until the owning module lands.
+const usage = `Usage: llama-endpoint generate --model DIR --prompt TEXT [--max-new-tokens N]
+         [--greedy | --temperature T --top-p P --top-k K --seed S] [--provider cpu|cuda|webgpu]
+
+Prints the prompt and its continuation, streamed as it is generated, without a server.
+Sampling defaults come from the model's generation_config.json (greedy when it says nothing).
+
+  --model DIR           model directory (env MODEL_DIR)
+  --prompt TEXT         the prompt
+  --max-new-tokens N    tokens to generate at most (default: generation_config's, else 16)
+  --greedy              always take the most likely token
+  --temperature T       sampling temperature (0 = greedy)
+  --top-p P             nucleus sampling mass, (0, 1]
+  --top-k K             sample among the K most likely tokens (0 = all)
+  --seed S              same seed, same text
+  --provider NAME       cpu (default), cuda or webgpu; falls back to cpu (env PROVIDER)`;
+
+const options = {
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  'max-new-tokens': { type: 'string' },
+  greedy: { type: 'boolean' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  'top-k': { type: 'string' },
+  seed: { type: 'string' },
+  provider: { type: 'string' },
+} as const;
+
+type Values = Partial<Record<Exclude<keyof typeof options, 'greedy'>, string>> & { greedy?: boolean };
+
+const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu'];
+
+/** --greedy, or sampling from the flags over generation_config's defaults. */
+function samplingParams(values: Values, defaults: ModelConfig['generationDefaults']): SamplingParams {
+  const samplingFlags = (['temperature', 'top-p', 'top-k', 'seed'] as const).filter(
+    (f) => values[f] !== undefined,
+  );
+  if (values.greedy) {
+    if (samplingFlags.length > 0)
+      throw new UsageError(`--greedy cannot be combined with --${samplingFlags[0]}`);
+    return GREEDY;
+  }
+  const topP = numberFlag('top-p', values['top-p'], defaults.topP ?? 1, 0, 1);
+  if (topP === 0) throw new UsageError('--top-p must be above 0');
+  return {
+    ...GREEDY,
+    doSample: samplingFlags.length > 0 || (defaults.doSample ?? false),
+    temperature: numberFlag('temperature', values.temperature, defaults.temperature ?? 1, 0),
+    topP,
+    topK: intFlag('top-k', values['top-k'], defaults.topK ?? 0),
+    repetitionPenalty: defaults.repetitionPenalty ?? 1,
+    seed: values.seed === undefined ? undefined : intFlag('seed', values.seed, 0),
+  };
+}
+
 export const generateCommand: Command = {
   name: 'generate',
-  summary: '(not built yet)',
-  usage: 'llama-endpoint generate',
-  async run() {
-    throw new Error('generate is not built yet');
+  summary: 'print one completion (prompt + continuation), no server',
+  usage,
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, options, { model: 'MODEL_DIR', provider: 'PROVIDER' });
+    const modelDir = requireFlag('model', values.model);
+    const prompt = requireFlag('prompt', values.prompt);
+    const provider = (values.provider ?? 'cpu') as ExecutionProvider;
+    if (!PROVIDERS.includes(provider)) {
+      throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}, got '${provider}'`);
+    }
+    const isDirectory = await stat(modelDir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDirectory) throw new UsageError(`--model '${modelDir}' is not a directory`);
+    const [config, tokenizer] = await Promise.all([readModelConfig(modelDir), loadTokenizer(modelDir)]);
+    const maxNewTokens = intFlag(
+      'max-new-tokens',
+      values['max-new-tokens'],
+      config.generationDefaults.maxNewTokens ?? 16,
+      1,
+    );
+    const sampling = samplingParams(values, config.generationDefaults);
+    const promptIds = tokenizer.encode(prompt);
+    if (promptIds.length + maxNewTokens > config.contextTokens) {
+      throw new UsageError(
+        `the prompt has ${promptIds.length} tokens and --max-new-tokens is ${maxNewTokens}: ` +
+          `${promptIds.length + maxNewTokens} is more than the model's context of ${config.contextTokens} tokens`,
+      );
+    }
+
+    const worker = new WorkerHandle({
+      modelDir,
+      provider,
+      deviceId: 0,
+      intraOpThreads: 0,
+      maxBatchSize: 1,
+      prefillChunkTokens: 512,
+    });
+    worker.on('log', (event) => process.stderr.write(`llama-endpoint generate: ${event.message}\n`));
+    try {
+      await worker.ready;
+      process.stdout.write(prompt);
+      const done = await new Promise<Extract<SequenceEvent, { type: 'done' }>>((resolve) => {
+        worker.submit(
+          { id: 'generate', promptIds, sampling, stopping: { maxNewTokens, stop: [], ignoreEos: false } },
+          (event) => {
+            if (event.type === 'token') process.stdout.write(event.text);
+            else resolve(event);
+          },
+        );
+      });
+      process.stdout.write('\n');
+      if (done.finishReason === 'error') throw new Error(done.error ?? 'generation failed');
+    } finally {
+      await worker.terminate();
+    }
+    return 0;
   },
 };

@@ -1,11 +1,171 @@
-import type { Command } from '../command.js';
+import { availableParallelism } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
+import { pino } from 'pino';
+import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
+import { ensureDemoModel } from '../../server/demo-model.js';
+import type { ExecutionProvider } from '../../worker/protocol.js';
+import { type Command, intFlag, parseCommandArgs } from '../command.js';
+import { UsageError } from '../usage-error.js';
 
-// Placeholder until the owning module lands.
+const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const OPTIONS = {
+  model: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  workers: { type: 'string' },
+  provider: { type: 'string' },
+  'api-key': { type: 'string', multiple: true },
+  'deployment-name': { type: 'string' },
+  'max-concurrent-requests': { type: 'string' },
+  'request-timeout-ms': { type: 'string' },
+  'max-prompts': { type: 'string' },
+  'body-limit': { type: 'string' },
+  'max-batch-size': { type: 'string' },
+  'prefill-chunk-tokens': { type: 'string' },
+  'intra-op-threads': { type: 'string' },
+  'shutdown-timeout-ms': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+/** Every flag has an environment variable; flags win. */
+const ENV = {
+  model: 'MODEL_DIR',
+  host: 'HOST',
+  port: 'PORT',
+  workers: 'WORKERS',
+  provider: 'PROVIDER',
+  'api-key': 'API_KEYS',
+  'deployment-name': 'DEPLOYMENT_NAME',
+  'max-concurrent-requests': 'MAX_CONCURRENT_REQUESTS',
+  'request-timeout-ms': 'REQUEST_TIMEOUT_MS',
+  'max-prompts': 'MAX_PROMPTS',
+  'body-limit': 'BODY_LIMIT',
+  'max-batch-size': 'MAX_BATCH_SIZE',
+  'prefill-chunk-tokens': 'PREFILL_CHUNK_TOKENS',
+  'intra-op-threads': 'INTRA_OP_THREADS',
+  'shutdown-timeout-ms': 'SHUTDOWN_TIMEOUT_MS',
+  'log-level': 'LOG_LEVEL',
+} as const;
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join('|')}, got '${value}'`);
+  }
+  return value as T;
+}
+
+const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also reads the environment variable shown)
+  --model DIR                  MODEL_DIR                model directory (default: the demo model, created on first start)
+  --host H                     HOST                     listen address (default 127.0.0.1; 0.0.0.0 in containers)
+  --port N                     PORT                     default 5001
+  --workers N                  WORKERS                  worker threads, one ONNX Runtime session each (default 1)
+  --provider cpu|cuda|webgpu   PROVIDER                 default cpu; cuda uses device = worker index
+  --api-key K (repeatable)     API_KEYS (comma list)    Bearer keys; none = no auth
+  --deployment-name NAME       DEPLOYMENT_NAME          azureml-model-deployment header (default "default")
+  --max-concurrent-requests N  MAX_CONCURRENT_REQUESTS  in flight (running + queued) before 429 (default 64)
+  --request-timeout-ms N       REQUEST_TIMEOUT_MS       408 after this long (default 90000)
+  --max-prompts N              MAX_PROMPTS              prompts per request (default 16)
+  --body-limit BYTES           BODY_LIMIT               413 above this (default 1048576)
+  --max-batch-size N           MAX_BATCH_SIZE           sequences per decode step per worker (default 16)
+  --prefill-chunk-tokens N     PREFILL_CHUNK_TOKENS     prompt tokens per prefill run (default 512)
+  --intra-op-threads N         INTRA_OP_THREADS         ONNX Runtime threads per worker (default cores / workers)
+  --shutdown-timeout-ms N      SHUTDOWN_TIMEOUT_MS      SIGTERM: wait this long for in-flight requests (default 30000)
+  --log-level LEVEL            LOG_LEVEL                ${LOG_LEVELS.join('|')} (default info)`;
+
 export const serveCommand: Command = {
   name: 'serve',
-  summary: '(not built yet)',
-  usage: 'llama-endpoint serve',
-  async run() {
-    throw new Error('serve is not built yet');
+  summary: 'serve the Azure ML /score contract over HTTP (default: the demo model on port 5001)',
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, OPTIONS, ENV);
+    const workers = intFlag('workers', values.workers, 1, 1, 64);
+    const port = intFlag('port', values.port, 5001, 0, 65535);
+    const host = values.host ?? '127.0.0.1';
+    const provider = oneOf('provider', values.provider, PROVIDERS, 'cpu');
+    const level = oneOf('log-level', values['log-level'], LOG_LEVELS, 'info');
+    const maxBatchSize = intFlag('max-batch-size', values['max-batch-size'], 16, 1, 1024);
+    const prefillChunkTokens = intFlag('prefill-chunk-tokens', values['prefill-chunk-tokens'], 512, 1);
+    const cores = availableParallelism();
+    const intraOpThreads = intFlag(
+      'intra-op-threads',
+      values['intra-op-threads'],
+      Math.max(1, Math.floor(cores / workers)),
+      1,
+      1024,
+    );
+    const shutdownTimeoutMs = intFlag('shutdown-timeout-ms', values['shutdown-timeout-ms'], 30_000, 0);
+    const options = {
+      apiKeys: (values['api-key'] ?? []).filter((key) => key !== ''),
+      deploymentName: values['deployment-name'] ?? DEFAULT_SERVER_OPTIONS.deploymentName,
+      maxConcurrentRequests: intFlag(
+        'max-concurrent-requests',
+        values['max-concurrent-requests'],
+        DEFAULT_SERVER_OPTIONS.maxConcurrentRequests,
+        1,
+      ),
+      requestTimeoutMs: intFlag(
+        'request-timeout-ms',
+        values['request-timeout-ms'],
+        DEFAULT_SERVER_OPTIONS.requestTimeoutMs,
+        1,
+      ),
+      maxPrompts: intFlag('max-prompts', values['max-prompts'], DEFAULT_SERVER_OPTIONS.maxPrompts, 1),
+      bodyLimit: intFlag('body-limit', values['body-limit'], DEFAULT_SERVER_OPTIONS.bodyLimit, 1),
+    };
+
+    const logger = pino({ level });
+    let modelDir = values.model;
+    if (modelDir === undefined) {
+      const demo = await ensureDemoModel();
+      modelDir = demo.dir;
+      logger.info({ modelDir }, demo.created ? 'created the demo model' : 'serving the demo model');
+    }
+    const app = buildServer({
+      ...options,
+      logger,
+      model: { modelDir, workers, provider, maxBatchSize, prefillChunkTokens, intraOpThreads },
+    });
+    // Listen first: probes see 503 while the workers load, not a refused connection.
+    const address = await app.listen({ host, port });
+    logger.info({ address, workers, provider }, 'listening; loading the model');
+
+    const stopped = new Promise<number>((resolve) => {
+      const shutdown = async (signal: string) => {
+        app.endpoint.draining = true;
+        const { admission, model } = app.endpoint;
+        logger.info({ signal, inFlight: admission.count }, 'draining: new requests get 503');
+        const drained = await Promise.race([
+          admission.whenIdle().then(() => true),
+          delay(shutdownTimeoutMs).then(() => false),
+        ]);
+        if (!drained) {
+          logger.warn({ inFlight: admission.count }, 'shutdown timeout: stopping the requests still in flight');
+          await model?.pool.terminate();
+        }
+        await app.close();
+        resolve(0);
+      };
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+    });
+
+    try {
+      await Promise.race([app.endpoint.model?.loaded, stopped]);
+    } catch (err) {
+      logger.error({ err }, 'the model failed to load');
+      await app.close();
+      return 1;
+    }
+    if (app.endpoint.draining) return stopped;
+    const auth = options.apiKeys.length > 0 ? ' -H "Authorization: Bearer $API_KEY"' : '';
+    const url = address.replace('0.0.0.0', '127.0.0.1');
+    process.stderr.write(
+      `ready: curl -s ${url}/score${auth} -H "Content-Type: application/json" -d ` +
+        `'{"input_data": {"input_string": ["I believe the meaning of life is"], "parameters": {"top_p": 0.9, "temperature": 0.7, "max_new_tokens": 50, "do_sample": true}}}'\n`,
+    );
+    return stopped;
   },
 };

@@ -1,11 +1,37 @@
-import type { Command } from '../command.js';
+import { stat } from 'node:fs/promises';
+import { loadTokenizer } from '../../tokenizer/load.js';
+import { type Command, parseCommandArgs, requireFlag } from '../command.js';
+import { UsageError } from '../usage-error.js';
 
-// Placeholder until the owning module lands.
+const usage = `Usage: llama-endpoint tokenize --model DIR TEXT
+
+Prints the token ids of TEXT (BOS first) as a JSON array, using the model directory's tokenizer.json
+(or its SentencePiece tokenizer.model).
+
+  --model DIR   model directory (env MODEL_DIR)`;
+
 export const tokenizeCommand: Command = {
   name: 'tokenize',
-  summary: '(not built yet)',
-  usage: 'llama-endpoint tokenize',
-  async run() {
-    throw new Error('tokenize is not built yet');
+  summary: 'print the token ids of a text (with BOS) as a JSON array',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      { model: { type: 'string' } },
+      { model: 'MODEL_DIR' },
+      true,
+    );
+    const modelDir = requireFlag('model', values.model);
+    if (positionals.length !== 1) {
+      throw new UsageError(`expected exactly one TEXT argument (quote it), got ${positionals.length}`);
+    }
+    const isDirectory = await stat(modelDir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDirectory) throw new UsageError(`--model '${modelDir}' is not a directory`);
+    const tokenizer = await loadTokenizer(modelDir);
+    process.stdout.write(`${JSON.stringify(tokenizer.encode(positionals[0]!))}\n`);
+    return 0;
   },
 };

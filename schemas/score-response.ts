@@ -1,0 +1,12 @@
+import { z } from 'zod';
+
+/** Form 1 answers one record keyed by prompt index; form 2 a bare list; the chat form the assistant text. */
+export const scoreResponseSchema = z
+  .union([
+    z.array(z.record(z.string(), z.string())).describe('Form 1: [{"0": text, "1": text, ...}]'),
+    z.array(z.string()).describe('Form 2: [text, ...]'),
+    z.object({ output: z.string() }).describe('Chat form: the assistant text only'),
+  ])
+  .meta({ id: 'ScoreResponse' });
+
+export type ScoreResponse = z.output<typeof scoreResponseSchema>;

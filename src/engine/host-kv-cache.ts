@@ -1,0 +1,170 @@
+import { Tensor } from 'onnxruntime-node';
+import type { IoLayout, KvDtype } from './io-layout.js';
+import type { Feeds, KvCache, Outputs } from './kv-cache.js';
+
+type KvData = Float32Array | Uint16Array;
+
+/** One or more sequences' cache: per layer key then value tensors [rows, kvHeads, width, headDim]. */
+interface Block {
+  /** Keys of layers 0..n-1, then values of layers 0..n-1. */
+  tensors: Tensor[];
+  /** The past dimension; a row's positions sit right-aligned in it (left padding). */
+  width: number;
+}
+
+function allocate(dtype: KvDtype, size: number): KvData {
+  return dtype === 'float16' ? new Uint16Array(size) : new Float32Array(size);
+}
+
+function int64(values: readonly number[], dims: readonly number[]): Tensor {
+  return new Tensor('int64', BigInt64Array.from(values, BigInt), dims);
+}
+
+/**
+ * The Optimum layout on the host: past [B, kvHeads, P, headDim], rows left-padded to the longest sequence and
+ * masked. A decode step's `present` is the next step's `past` as is; rows are copied only when a sequence
+ * joins or leaves the batch.
+ */
+export class HostKvCache implements KvCache {
+  private readonly layout: IoLayout;
+  /** Sequences outside the batch, one row each: their width is their length. */
+  private readonly prefilling = new Map<string, Block>();
+  private batch: Block;
+  private ids: string[] = [];
+  private lengths: number[] = [];
+
+  constructor(layout: IoLayout) {
+    this.layout = layout;
+    this.batch = this.emptyBlock(0, 0);
+  }
+
+  get rows(): readonly string[] {
+    return this.ids;
+  }
+
+  length(id: string): number {
+    const row = this.ids.indexOf(id);
+    return row === -1 ? (this.prefilling.get(id)?.width ?? 0) : this.lengths[row]!;
+  }
+
+  prefillFeeds(id: string, count: number): Feeds {
+    let block = this.prefilling.get(id);
+    if (!block) {
+      block = this.emptyBlock(1, 0);
+      this.prefilling.set(id, block);
+    }
+    const total = block.width + count;
+    const positions = Array.from({ length: count }, (_, i) => block.width + i);
+    return this.feeds(block, int64(new Array(total).fill(1), [1, total]), [positions]);
+  }
+
+  afterPrefill(id: string, count: number, outputs: Outputs): void {
+    const block = this.prefilling.get(id);
+    if (!block) throw new Error(`sequence ${id} is not prefilling`);
+    const width = block.width + count;
+    this.prefilling.set(id, { tensors: this.presents(outputs, 1, width), width });
+  }
+
+  join(id: string): void {
+    const block = this.prefilling.get(id);
+    if (!block) throw new Error(`sequence ${id} is not prefilled`);
+    this.prefilling.delete(id);
+    const sources = this.ids.map((_, row) => ({ block: this.batch, row }));
+    this.rebuild([...sources, { block, row: 0 }], [...this.lengths, block.width], [...this.ids, id]);
+  }
+
+  release(ids: readonly string[]): void {
+    for (const id of ids) this.prefilling.delete(id);
+    const kept = this.ids.map((id, row) => ({ id, row })).filter(({ id }) => !ids.includes(id));
+    if (kept.length === this.ids.length) return;
+    this.rebuild(
+      kept.map(({ row }) => ({ block: this.batch, row })),
+      kept.map(({ row }) => this.lengths[row]!),
+      kept.map(({ id }) => id),
+    );
+  }
+
+  decodeFeeds(): Feeds {
+    const { width } = this.batch;
+    const mask: number[] = [];
+    for (const length of this.lengths) {
+      for (let i = 0; i <= width; i++) mask.push(i >= width - length ? 1 : 0);
+    }
+    return this.feeds(
+      this.batch,
+      int64(mask, [this.ids.length, width + 1]),
+      this.lengths.map((length) => [length]),
+    );
+  }
+
+  afterDecode(outputs: Outputs): void {
+    const width = this.batch.width + 1;
+    this.batch = { tensors: this.presents(outputs, this.ids.length, width), width };
+    this.lengths = this.lengths.map((length) => length + 1);
+  }
+
+  private emptyBlock(rows: number, width: number): Block {
+    const { kvHeads, headDim, kvDtype, numLayers } = this.layout;
+    const dims = [rows, kvHeads, width, headDim];
+    const tensors = Array.from(
+      { length: 2 * numLayers },
+      () => new Tensor(kvDtype, allocate(kvDtype, rows * kvHeads * width * headDim), dims),
+    );
+    return { tensors, width };
+  }
+
+  private feeds(block: Block, attentionMask: Tensor, positions: number[][]): Feeds {
+    const { layout } = this;
+    const feeds: Feeds = { [layout.attentionMask]: attentionMask };
+    if (layout.positionIds)
+      feeds[layout.positionIds] = int64(positions.flat(), [positions.length, positions[0]!.length]);
+    for (let layer = 0; layer < layout.numLayers; layer++) {
+      feeds[layout.pastKeys[layer]!] = block.tensors[layer]!;
+      feeds[layout.pastValues[layer]!] = block.tensors[layout.numLayers + layer]!;
+    }
+    return feeds;
+  }
+
+  /** The present outputs in block order, checked against the shape the next run will claim for them. */
+  private presents(outputs: Outputs, rows: number, width: number): Tensor[] {
+    const { layout } = this;
+    return [...layout.presentKeys, ...layout.presentValues].map((name) => {
+      const tensor = outputs[name] as Tensor | undefined;
+      const dims = tensor?.dims;
+      if (
+        !tensor ||
+        dims?.[0] !== rows ||
+        dims[1] !== layout.kvHeads ||
+        dims[2] !== width ||
+        dims[3] !== layout.headDim
+      ) {
+        throw new Error(
+          `output ${name} has shape [${dims?.join(', ')}], expected [${rows}, ${layout.kvHeads}, ${width}, ${layout.headDim}]`,
+        );
+      }
+      return tensor;
+    });
+  }
+
+  /** Copies rows (right-aligned, `length` positions each) into a fresh batch as wide as the longest. */
+  private rebuild(sources: { block: Block; row: number }[], lengths: number[], ids: string[]): void {
+    const { kvHeads, headDim } = this.layout;
+    const width = Math.max(0, ...lengths);
+    const next = this.emptyBlock(ids.length, width);
+    next.tensors.forEach((tensor, t) => {
+      const target = tensor.data as KvData;
+      sources.forEach(({ block, row }, newRow) => {
+        const source = block.tensors[t]!.data as KvData;
+        const span = lengths[newRow]! * headDim;
+        for (let head = 0; head < kvHeads; head++) {
+          const from = ((row * kvHeads + head) * block.width + block.width) * headDim - span;
+          const to = ((newRow * kvHeads + head) * width + width) * headDim - span;
+          target.set(source.subarray(from, from + span), to);
+        }
+      });
+    });
+    this.batch = next;
+    this.ids = ids;
+    this.lengths = lengths;
+  }
+}

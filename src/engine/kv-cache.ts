@@ -1,0 +1,28 @@
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+
+export type Feeds = Record<string, Tensor>;
+export type Outputs = InferenceSession.OnnxValueMapType;
+
+/**
+ * Where the keys and values of past positions live between runs, and the attention mask and positions that
+ * go with them. A sequence is prefilled on its own, then joins the running batch, which decode steps advance
+ * one token per row; it leaves when it ends.
+ */
+export interface KvCache {
+  /** Sequence ids of the running batch, in row order. */
+  readonly rows: readonly string[];
+  /** Positions cached for a sequence so far (0 for one not yet seen). */
+  length(id: string): number;
+  /** Past, mask and positions for running `count` more tokens of one sequence outside the batch. */
+  prefillFeeds(id: string, count: number): Feeds;
+  /** Takes that run's present outputs as the sequence's cache. */
+  afterPrefill(id: string, count: number, outputs: Outputs): void;
+  /** Moves a prefilled sequence into the running batch (as the last row). */
+  join(id: string): void;
+  /** Forgets sequences, in the batch or still prefilling. */
+  release(ids: readonly string[]): void;
+  /** Past, mask and positions for one new token per row. */
+  decodeFeeds(): Feeds;
+  /** Takes a decode step's present outputs as the batch's cache. */
+  afterDecode(outputs: Outputs): void;
+}

@@ -1,0 +1,61 @@
+import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import { float16ToFloat32 } from './float16.js';
+import type { IoLayout } from './io-layout.js';
+import type { Feeds, KvCache, Outputs } from './kv-cache.js';
+
+/**
+ * Runs the decoder graph: a prefill chunk of one sequence, or a decode step of the whole running batch.
+ * It returns float32 logits of each sequence's last position; what to do with them is the caller's.
+ */
+export class ModelRunner {
+  readonly cache: KvCache;
+  private readonly session: InferenceSession;
+  private readonly layout: IoLayout;
+
+  constructor(session: InferenceSession, layout: IoLayout, cache: KvCache) {
+    this.session = session;
+    this.layout = layout;
+    this.cache = cache;
+  }
+
+  /** Feeds the next chunk of one sequence's prompt; the logits predict the token after its last one. */
+  async prefill(id: string, tokenIds: readonly number[]): Promise<Float32Array> {
+    const outputs = await this.run(this.cache.prefillFeeds(id, tokenIds.length), [tokenIds]);
+    this.cache.afterPrefill(id, tokenIds.length, outputs);
+    return this.lastLogits(outputs, 1)[0]!;
+  }
+
+  /** One token per running row (in `cache.rows` order); one logits row back per sequence. */
+  async decode(tokenIds: readonly number[]): Promise<Float32Array[]> {
+    const outputs = await this.run(
+      this.cache.decodeFeeds(),
+      tokenIds.map((id) => [id]),
+    );
+    this.cache.afterDecode(outputs);
+    return this.lastLogits(outputs, tokenIds.length);
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+
+  private run(feeds: Feeds, tokens: (readonly number[])[]): Promise<Outputs> {
+    const dims = [tokens.length, tokens[0]!.length];
+    feeds[this.layout.inputIds] = new Tensor('int64', BigInt64Array.from(tokens.flat(), BigInt), dims);
+    return this.session.run(feeds);
+  }
+
+  /** Each row's logits at its last position: [B, S, V] or [B, V] graphs alike. */
+  private lastLogits(outputs: Outputs, rows: number): Float32Array[] {
+    const logits = outputs[this.layout.logits] as Tensor;
+    const vocab = logits.dims[logits.dims.length - 1]!;
+    const positions = logits.dims.length === 3 ? logits.dims[1]! : 1;
+    const data = logits.data;
+    return Array.from({ length: rows }, (_, row) => {
+      const start = (row * positions + positions - 1) * vocab;
+      if (data instanceof Float32Array) return data.slice(start, start + vocab);
+      if (data instanceof Uint16Array) return float16ToFloat32(data.subarray(start, start + vocab));
+      throw new Error(`logits of type ${logits.type} are not supported (float32 or float16)`);
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import { InferenceSession } from 'onnxruntime-node';
+import type { ExecutionProvider } from '../worker/protocol.js';
+
+export interface SessionOptions {
+  provider: ExecutionProvider;
+  /** CUDA device index. */
+  deviceId: number;
+  /** ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose. */
+  intraOpThreads: number;
+}
+
+export interface CreatedSession {
+  session: InferenceSession;
+  /** The provider actually in use: CPU when the asked-for one could not start. */
+  provider: ExecutionProvider;
+}
+
+function providerList(
+  provider: ExecutionProvider,
+  deviceId: number,
+): InferenceSession.ExecutionProviderConfig[] {
+  if (provider === 'cuda') return [{ name: 'cuda', deviceId }, 'cpu'];
+  if (provider === 'webgpu') return ['webgpu', 'cpu'];
+  return ['cpu'];
+}
+
+/**
+ * Opens the model by file path, so ONNX Runtime finds external weights (model.onnx.data) beside it. Asking for
+ * CUDA throws where its libraries are missing; then the CPU takes over and `warn` says so.
+ */
+export async function createSession(
+  modelPath: string,
+  options: SessionOptions,
+  warn: (message: string) => void,
+): Promise<CreatedSession> {
+  const create = (provider: ExecutionProvider) =>
+    InferenceSession.create(modelPath, {
+      executionProviders: providerList(provider, options.deviceId),
+      intraOpNumThreads: options.intraOpThreads > 0 ? options.intraOpThreads : undefined,
+      graphOptimizationLevel: 'all',
+    });
+  if (options.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu' };
+  try {
+    return { session: await create(options.provider), provider: options.provider };
+  } catch (err) {
+    warn(`the ${options.provider} execution provider failed to start, using cpu: ${(err as Error).message}`);
+    return { session: await create('cpu'), provider: 'cpu' };
+  }
+}

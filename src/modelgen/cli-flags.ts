@@ -1,0 +1,32 @@
+/** Flags shared by the convert and create-random commands. */
+import { existsSync } from 'node:fs';
+import { UsageError } from '../cli/usage-error.js';
+import type { LlamaGraphOptions } from './llama-graph.js';
+
+export const GRAPH_FLAGS = {
+  dtype: { type: 'string' },
+  logits: { type: 'string' },
+} as const;
+
+export const GRAPH_USAGE = '[--dtype float32|float16] [--logits all|last]';
+
+function oneOf<const T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
+  }
+  return value as T;
+}
+
+export function graphOptions(values: { dtype?: string; logits?: string }): LlamaGraphOptions {
+  return {
+    dtype: oneOf('dtype', values.dtype, ['float32', 'float16'], 'float32'),
+    logits: oneOf('logits', values.logits, ['all', 'last'], 'all'),
+  };
+}
+
+/** An input file that must exist: a missing one is the user's to fix (exit 2). */
+export function existingFile(flag: string, path: string): string {
+  if (!existsSync(path)) throw new UsageError(`--${flag}: no such file '${path}'`);
+  return path;
+}

@@ -1,0 +1,30 @@
+/** A llama2.c checkpoint + tokenizer.bin → a model directory. */
+import { readFile } from 'node:fs/promises';
+import { readLlama2cCheckpoint } from './llama2c-checkpoint.js';
+import type { LlamaGraphOptions } from './llama-graph.js';
+import { inMemorySource } from './llama-weights.js';
+import { type ModelDirectory, writeModelDirectory } from './model-directory.js';
+import { readVocabFile } from './vocab-file.js';
+
+export interface ConvertLlama2cOptions {
+  checkpoint: string;
+  tokenizer: string;
+  outDir: string;
+  graph?: LlamaGraphOptions;
+}
+
+/** llama2.c's run.c ends a text on BOS as well as EOS. */
+const LLAMA2C_EOS = [2, 1];
+
+export async function convertLlama2c(options: ConvertLlama2cOptions): Promise<ModelDirectory> {
+  const { config, weights } = readLlama2cCheckpoint(await readFile(options.checkpoint), options.checkpoint);
+  const vocab = await readVocabFile(options.tokenizer, config.vocabSize);
+  return writeModelDirectory({
+    outDir: options.outDir,
+    config,
+    weights: inMemorySource(weights),
+    vocab,
+    graph: options.graph,
+    eosTokenIds: LLAMA2C_EOS,
+  });
+}

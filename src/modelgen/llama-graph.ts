@@ -1,0 +1,108 @@
+/**
+ * The Llama-2 decoder as an ONNX graph with Optimum's I/O names (input_ids, attention_mask, position_ids,
+ * past_key_values.{i}.key|value → logits, present.{i}.key|value). Weights come from a WeightSource and are
+ * read only when the model is written.
+ */
+import type { AttentionVariant } from './attention/attention-variant.js';
+import { eagerAttention } from './attention/eager-attention.js';
+import { type LlamaConfig, validateLlamaConfig, type WeightDtype } from './llama-config.js';
+import { layerPrefix, transpose, type WeightSource } from './llama-weights.js';
+import { toFloat16Array } from './onnx/float16.js';
+import { GraphBuilder } from './onnx/graph-builder.js';
+import { DataType, type DataTypeCode } from './onnx/onnx-proto.js';
+import { castTo } from './onnx/ops.js';
+
+export type AttentionKind = 'eager';
+
+export interface LlamaGraphOptions {
+  /** Weights, activations, KV cache and logits. float16 runs on the CPU provider too. */
+  dtype?: WeightDtype;
+  /** 'last': logits only for the final position ([B,1,vocab]), which saves the LM head on prefill. */
+  logits?: 'all' | 'last';
+  attention?: AttentionKind;
+}
+
+const ATTENTION: Record<AttentionKind, AttentionVariant> = { eager: eagerAttention };
+
+export function floatTypeOf(dtype: WeightDtype): DataTypeCode {
+  return dtype === 'float16' ? DataType.FLOAT16 : DataType.FLOAT;
+}
+
+/** Float32 values → the initializer bytes of the model's float type. */
+function tensorBytes(values: Float32Array, floatType: DataTypeCode): Uint8Array {
+  const typed = floatType === DataType.FLOAT16 ? toFloat16Array(values) : values;
+  return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+}
+
+export function buildLlamaGraph(config: LlamaConfig, weights: WeightSource, options: LlamaGraphOptions = {}) {
+  validateLlamaConfig(config);
+  const floatType = floatTypeOf(options.dtype ?? 'float32');
+  const g = new GraphBuilder('llama');
+  const inputIds = g.input('input_ids', DataType.INT64, ['batch_size', 'sequence_length']);
+  const attentionMask = g.input('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']);
+  const positionIds = g.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length']);
+  const logitsLength = options.logits === 'last' ? 1 : 'sequence_length';
+  g.output('logits', floatType, ['batch_size', logitsLength, config.vocabSize]);
+
+  const vector = (name: string) =>
+    g.initializer(name, floatType, [config.hiddenSize], () => tensorBytes(weights.tensor(name), floatType));
+  /** A linear layer's weight, stored transposed as `<name>.T` [in, out]. */
+  const linearWeight = (name: string, out: number, inFeatures: number) =>
+    g.initializer(`${name}.T`, floatType, [inFeatures, out], () =>
+      tensorBytes(weights.transposed?.(name) ?? transpose(weights.tensor(name), out, inFeatures), floatType),
+    );
+  const linear = (x: string, name: string, out: number, inFeatures: number) =>
+    g.op('MatMul', [x, linearWeight(name, out, inFeatures)]);
+
+  const eps = g.float([config.rmsNormEps], []);
+  /** RMSNorm in float32 (as HF), scaled by the weight in the model's type. */
+  const rmsNorm = (x: string, weightName: string) =>
+    g.scope(weightName, () => {
+      const x32 = castTo(g, x, floatType, DataType.FLOAT);
+      const meanSquare = g.op('ReduceMean', [g.op('Mul', [x32, x32])], { attrs: { axes: { ints: [-1] } } });
+      const normalized = g.op('Div', [x32, g.op('Sqrt', [g.op('Add', [meanSquare, eps])])]);
+      return g.op('Mul', [castTo(g, normalized, DataType.FLOAT, floatType), vector(weightName)]);
+    });
+
+  const embedName = 'model.embed_tokens.weight';
+  const embedding = g.initializer(embedName, floatType, [config.vocabSize, config.hiddenSize], () =>
+    tensorBytes(weights.tensor(embedName), floatType),
+  );
+  let hidden = g.op('Gather', [embedding, inputIds], { attrs: { axis: { i: 0 } } });
+
+  const attention = ATTENTION[options.attention ?? 'eager'].prepare(g, {
+    config,
+    floatType,
+    inputIds,
+    attentionMask,
+    positionIds,
+  });
+  const h = config.hiddenSize;
+  const kvWidth = (config.numKvHeads * h) / config.numHeads;
+  const ffn = config.intermediateSize;
+  for (let layer = 0; layer < config.numLayers; layer++) {
+    const p = layerPrefix(layer);
+    const normed = rmsNorm(hidden, `${p}.input_layernorm.weight`);
+    const attended = attention({
+      layer,
+      query: linear(normed, `${p}.self_attn.q_proj.weight`, h, h),
+      key: linear(normed, `${p}.self_attn.k_proj.weight`, kvWidth, h),
+      value: linear(normed, `${p}.self_attn.v_proj.weight`, kvWidth, h),
+    });
+    hidden = g.op('Add', [hidden, linear(attended, `${p}.self_attn.o_proj.weight`, h, h)]);
+    const normed2 = rmsNorm(hidden, `${p}.post_attention_layernorm.weight`);
+    hidden = g.scope(`layers.${layer}/mlp`, () => {
+      const gate = linear(normed2, `${p}.mlp.gate_proj.weight`, ffn, h);
+      const up = linear(normed2, `${p}.mlp.up_proj.weight`, ffn, h);
+      const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+      return g.op('Add', [hidden, linear(activated, `${p}.mlp.down_proj.weight`, h, ffn)]);
+    });
+  }
+  if (options.logits === 'last') {
+    hidden = g.op('Slice', [hidden, g.int64([-1]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
+  }
+  const finalNorm = rmsNorm(hidden, 'model.norm.weight');
+  const lmHead = config.tieWordEmbeddings ? embedName : 'lm_head.weight';
+  g.op('MatMul', [finalNorm, linearWeight(lmHead, config.vocabSize, h)], { output: 'logits' });
+  return g;
+}

@@ -1,0 +1,155 @@
+import { performance } from 'node:perf_hooks';
+import type { GenerationRequest } from '../engine/generation-params.js';
+import { EventChannel } from './event-channel.js';
+import type { SchedulerMetrics } from './scheduler-metrics.js';
+import type { SequenceEvent, SequenceSpec } from './sequence-event.js';
+import type { SequenceListener, WorkerPool } from './worker-pool.js';
+
+export interface GenerateOptions {
+  /** Aborting cancels every sequence still running (the client went away). */
+  signal?: AbortSignal;
+  /** After this many ms every sequence still running ends with finish reason 'timeout'. */
+  timeoutMs?: number;
+}
+
+interface QueuedSequence {
+  request: GenerationRequest;
+  listener: SequenceListener;
+}
+
+/**
+ * The route-independent generation path: a FIFO queue of sequences in front of the worker pool. A sequence
+ * leaves the queue, oldest first, for the least loaded worker that has a free batch slot; each worker batches
+ * the sequences it holds. Cancellation (client gone, timeout) reaches queued and running sequences alike.
+ */
+export class Scheduler {
+  private readonly queue: QueuedSequence[] = [];
+  private nextId = 0;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    /** Sequences one worker holds at most: its batch size. */
+    private readonly slotsPerWorker: number,
+    private readonly metrics?: SchedulerMetrics,
+  ) {
+    pool.onCapacity(() => this.dispatch());
+  }
+
+  /** Sequences waiting in the main queue for a worker slot. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Sequences handed to a worker and not yet done. */
+  get running(): number {
+    return this.pool.sequenceCount;
+  }
+
+  /**
+   * Generates every sequence, yielding their token and done events as they happen. The iteration ends after
+   * the last 'done'; stopping it early cancels what is left.
+   */
+  generate(
+    sequences: readonly SequenceSpec[],
+    options: GenerateOptions = {},
+  ): AsyncIterableIterator<SequenceEvent> {
+    const requestId = (this.nextId++).toString(36);
+    const pending = new Map<string, { index: number; queued: QueuedSequence }>();
+    const channel = new EventChannel<SequenceEvent>(() => stop('cancelled'));
+
+    const stop = (reason: 'cancelled' | 'timeout') => {
+      for (const [id, { queued }] of pending) {
+        const at = this.queue.indexOf(queued);
+        if (at >= 0) {
+          this.queue.splice(at, 1);
+          queued.listener({
+            type: 'done',
+            finishReason: reason,
+            text: '',
+            promptTokens: queued.request.promptIds.length,
+            generatedTokens: 0,
+          });
+        } else {
+          this.pool.cancel(id, reason);
+        }
+      }
+    };
+    const onAbort = () => stop('cancelled');
+    const timer =
+      options.timeoutMs === undefined ? undefined : setTimeout(() => stop('timeout'), options.timeoutMs);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    sequences.forEach((spec, index) => {
+      const id = `${requestId}-${index}`;
+      const enqueuedAt = performance.now();
+      let dispatchedAt: number | undefined;
+      let firstTokenAt: number | undefined;
+      let lastTokenAt = 0;
+      const listener: SequenceListener = (event) => {
+        const now = performance.now();
+        if (event.type === 'dispatched') {
+          dispatchedAt = now;
+          return;
+        }
+        if (event.type === 'token') {
+          if (firstTokenAt === undefined) {
+            firstTokenAt = now;
+            this.metrics?.firstToken((now - enqueuedAt) / 1000);
+          } else {
+            this.metrics?.interToken((now - lastTokenAt) / 1000);
+          }
+          lastTokenAt = now;
+          channel.push({ type: 'token', index, tokenId: event.tokenId, text: event.text });
+          return;
+        }
+        pending.delete(id);
+        const mainQueueMs = (dispatchedAt ?? now) - enqueuedAt;
+        const queueMs = mainQueueMs + (event.workerQueueMs ?? 0);
+        this.metrics?.sequenceDone({
+          queueSeconds: queueMs / 1000,
+          promptTokens: event.promptTokens,
+          generatedTokens: event.generatedTokens,
+        });
+        channel.push({
+          type: 'done',
+          index,
+          finishReason: event.finishReason,
+          text: event.text,
+          promptTokens: event.promptTokens,
+          generatedTokens: event.generatedTokens,
+          queueMs,
+          firstTokenMs: firstTokenAt === undefined ? undefined : firstTokenAt - enqueuedAt,
+          totalMs: now - enqueuedAt,
+          error: event.error,
+        });
+        if (pending.size === 0) {
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+          channel.end();
+        }
+      };
+      const request: GenerationRequest = {
+        id,
+        promptIds: spec.promptIds,
+        sampling: spec.sampling,
+        stopping: spec.stopping,
+      };
+      const queued = { request, listener };
+      pending.set(id, { index, queued });
+      this.queue.push(queued);
+    });
+    if (options.signal?.aborted) stop('cancelled');
+    this.dispatch();
+    return channel;
+  }
+
+  /** Hands queued sequences, oldest first, to workers with a free slot. */
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const worker = this.pool.leastLoaded(this.slotsPerWorker);
+      if (worker === undefined) return;
+      const next = this.queue.shift()!;
+      this.pool.submit(worker, next.request, next.listener);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import type { FinishReason, GenerationRequest } from '../engine/generation-params.js';
+import { WorkerHandle } from '../worker/handle.js';
+import type { ModelInfo, WorkerOptions } from '../worker/protocol.js';
+import type { SchedulerMetrics } from './scheduler-metrics.js';
+
+/** What the pool tells the scheduler about one sequence. */
+export type PoolEvent =
+  | { type: 'dispatched'; worker: number }
+  | { type: 'token'; tokenId: number; text: string }
+  | {
+      type: 'done';
+      finishReason: FinishReason;
+      text: string;
+      promptTokens: number;
+      generatedTokens: number;
+      /** ms the sequence waited inside the worker for a batch slot. */
+      workerQueueMs?: number;
+      error?: string;
+    };
+
+export type SequenceListener = (event: PoolEvent) => void;
+
+export interface PoolLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** One worker thread and the sequences it holds. */
+export interface PoolWorker {
+  readonly index: number;
+  handle: WorkerHandle;
+  /** Set once this worker's current thread has loaded the model. */
+  info?: ModelInfo;
+  readonly sequences: Set<string>;
+}
+
+/**
+ * N worker threads, one ONNX Runtime session each (the worker index is the CUDA device id). A worker that
+ * dies has already failed the sequences it held; the pool counts it and starts a new thread in its place.
+ * The pool is ready when every worker is.
+ */
+export class WorkerPool {
+  private readonly workers: PoolWorker[];
+  private readonly capacityListeners: (() => void)[] = [];
+  private closing = false;
+
+  constructor(
+    size: number,
+    private readonly workerOptions: Omit<WorkerOptions, 'deviceId'>,
+    private readonly metrics?: SchedulerMetrics,
+    private readonly log?: PoolLogger,
+  ) {
+    this.workers = Array.from({ length: size }, (_, index) => {
+      const worker: PoolWorker = { index, handle: this.startThread(index), sequences: new Set() };
+      this.watch(worker);
+      return worker;
+    });
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  get readyCount(): number {
+    return this.workers.filter((worker) => worker.info !== undefined).length;
+  }
+
+  /** Sequences held by workers (in a batch or in a worker's own queue). */
+  get sequenceCount(): number {
+    return this.workers.reduce((sum, worker) => sum + worker.sequences.size, 0);
+  }
+
+  /** Resolves when every worker has loaded the model; rejects when one cannot. */
+  ready(): Promise<ModelInfo[]> {
+    return Promise.all(this.workers.map((worker) => worker.handle.ready));
+  }
+
+  /** `callback` runs whenever a worker gains a free slot (it loaded, or one of its sequences ended). */
+  onCapacity(callback: () => void): void {
+    this.capacityListeners.push(callback);
+  }
+
+  /** The loaded worker holding the fewest sequences, if that is fewer than `limit`. */
+  leastLoaded(limit: number): PoolWorker | undefined {
+    let best: PoolWorker | undefined;
+    for (const worker of this.workers) {
+      if (worker.info === undefined || worker.sequences.size >= limit) continue;
+      if (best === undefined || worker.sequences.size < best.sequences.size) best = worker;
+    }
+    return best;
+  }
+
+  submit(worker: PoolWorker, request: GenerationRequest, listener: SequenceListener): void {
+    worker.sequences.add(request.id);
+    listener({ type: 'dispatched', worker: worker.index });
+    worker.handle.submit(request, (event) => {
+      if (event.type === 'token') {
+        listener({ type: 'token', tokenId: event.tokenId, text: event.text });
+        return;
+      }
+      worker.sequences.delete(request.id);
+      listener({
+        type: 'done',
+        finishReason: event.finishReason,
+        text: event.text,
+        promptTokens: event.promptTokens === 0 ? request.promptIds.length : event.promptTokens,
+        generatedTokens: event.generatedTokens,
+        workerQueueMs: event.timings.queueMs,
+        error: event.error,
+      });
+      this.notifyCapacity();
+    });
+  }
+
+  cancel(id: string, reason: 'cancelled' | 'timeout'): void {
+    for (const worker of this.workers) {
+      if (worker.sequences.has(id)) worker.handle.cancel(id, reason);
+    }
+  }
+
+  /** Lets the workers finish what they hold, then stops their threads. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((worker) => worker.handle.shutdown()));
+  }
+
+  /** Stops every thread now; what they hold ends with 'error'. */
+  async terminate(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((worker) => worker.handle.terminate()));
+  }
+
+  private startThread(index: number): WorkerHandle {
+    const handle = new WorkerHandle({ ...this.workerOptions, deviceId: index });
+    handle.on('log', (event) => this.log?.[event.level](`worker ${index}: ${event.message}`));
+    return handle;
+  }
+
+  private watch(worker: PoolWorker): void {
+    const { handle } = worker;
+    handle.ready.then(
+      (info) => {
+        worker.info = info;
+        this.log?.info(`worker ${worker.index} ready (${info.provider}, ${info.dtype})`);
+        this.notifyCapacity();
+      },
+      (err: Error) => this.log?.error(`worker ${worker.index} cannot load the model: ${err.message}`),
+    );
+    handle.on('step', (step) => this.metrics?.step(worker.index, step.batchSize, step.waiting));
+    handle.once('exit', (error) => {
+      if (this.closing) return;
+      this.log?.error(`worker ${worker.index} died (${error.message}); starting a new one`);
+      this.metrics?.workerRestarted(worker.index);
+      worker.info = undefined;
+      worker.handle = this.startThread(worker.index);
+      this.watch(worker);
+    });
+  }
+
+  private notifyCapacity(): void {
+    for (const callback of this.capacityListeners) callback();
+  }
+}

@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Admission } from '../scheduler/admission.js';
+import type { ServerMetrics } from './metrics.js';
+import type { ModelService } from './model-service.js';
+
+/** What the server holds besides its routes. */
+export interface EndpointState {
+  /** Absent when the app only documents its routes (scripts/write-openapi). */
+  model?: ModelService;
+  admission: Admission;
+  metrics: ServerMetrics;
+  /** Set on SIGTERM: new requests get 503, in-flight ones finish. */
+  draining: boolean;
+}
+
+/** Token counts and timings of one generation request, for its log line. */
+export interface GenerationStats {
+  promptTokens: number;
+  generatedTokens: number;
+  queueMs: number;
+  timeToFirstTokenMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    endpoint: EndpointState;
+  }
+  interface FastifyRequest {
+    generation?: GenerationStats;
+  }
+  interface FastifyContextConfig {
+    /** Open without an API key (health probes). */
+    public?: boolean;
+  }
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;

@@ -1,0 +1,105 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { type ModelConfig, readModelConfig } from '../engine/model-config.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import type { SchedulerMetrics } from '../scheduler/scheduler-metrics.js';
+import { WorkerPool } from '../scheduler/worker-pool.js';
+import { loadTokenizer } from '../tokenizer/load.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import type { ExecutionProvider } from '../worker/protocol.js';
+import { HttpError } from './http-error.js';
+
+export interface ModelOptions {
+  modelDir: string;
+  workers: number;
+  provider: ExecutionProvider;
+  maxBatchSize: number;
+  /** ONNX Runtime intra-op threads per worker session. */
+  intraOpThreads: number;
+  prefillChunkTokens: number;
+}
+
+/** What a generation route needs once the model is up. */
+export interface LoadedModel {
+  config: ModelConfig;
+  /** Prompts are tokenized on the main thread: token counts decide the context check before admission. */
+  tokenizer: Tokenizer;
+  scheduler: Scheduler;
+}
+
+/**
+ * The served model: the worker pool starts loading at once, while the main thread reads the config and the
+ * tokenizer; routes ask for it and get 503 until every worker has loaded it.
+ */
+export class ModelService {
+  readonly pool: WorkerPool;
+  readonly scheduler: Scheduler;
+  /** Resolves when the model is loaded everywhere; rejects with the first load failure. */
+  readonly loaded: Promise<void>;
+  private host?: { config: ModelConfig; tokenizer: Tokenizer };
+  private failure?: Error;
+
+  constructor(options: ModelOptions, metrics: SchedulerMetrics, log: FastifyBaseLogger) {
+    this.pool = new WorkerPool(
+      options.workers,
+      {
+        modelDir: options.modelDir,
+        provider: options.provider,
+        intraOpThreads: options.intraOpThreads,
+        maxBatchSize: options.maxBatchSize,
+        prefillChunkTokens: options.prefillChunkTokens,
+      },
+      metrics,
+      {
+        info: (message) => log.info(message),
+        warn: (message) => log.warn(message),
+        error: (message) => log.error(message),
+      },
+    );
+    this.scheduler = new Scheduler(this.pool, options.maxBatchSize, metrics);
+    const host = Promise.all([readModelConfig(options.modelDir), loadTokenizer(options.modelDir)]).then(
+      ([config, tokenizer]) => {
+        this.host = { config, tokenizer };
+      },
+    );
+    this.loaded = Promise.all([host, this.pool.ready()]).then(
+      () => undefined,
+      (err: Error) => {
+        this.failure = err;
+        throw err;
+      },
+    );
+    // Callers observe failures through `loaded` or the health routes; an unobserved rejection must not crash.
+    this.loaded.catch(() => {});
+  }
+
+  /** Workers that have loaded the model, of all workers. */
+  readiness(): { ready: number; total: number } {
+    return { ready: this.host ? this.pool.readyCount : 0, total: this.pool.size };
+  }
+
+  get ready(): boolean {
+    const { ready, total } = this.readiness();
+    return ready === total;
+  }
+
+  /** The model for a generation request, or 503 while it loads (or after it failed to). */
+  require(): LoadedModel {
+    if (this.host && this.ready) return { ...this.host, scheduler: this.scheduler };
+    if (this.failure)
+      throw new HttpError(503, 'ServiceUnavailable', `the model failed to load: ${this.failure.message}`);
+    const { ready, total } = this.readiness();
+    throw new HttpError(
+      503,
+      'ServiceUnavailable',
+      `the model is loading (${ready} of ${total} workers ready)`,
+      undefined,
+      {
+        'retry-after': '5',
+      },
+    );
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,53 @@
+import { errorResponseSchema } from '../../../schemas/error.js';
+import { healthySchema, probeSchema } from '../../../schemas/health.js';
+import type { App } from '../app.js';
+import { HttpError } from '../http-error.js';
+
+/** Readiness: the model is loaded in every worker and the server is not draining (the drain hook answers that). */
+function requireReady(app: App) {
+  const { model } = app.endpoint;
+  if (model === undefined) throw new HttpError(503, 'ServiceUnavailable', 'no model is configured');
+  model.require();
+  return model.readiness();
+}
+
+/** Azure's `GET /` probe and the Kubernetes-style liveness and readiness probes; open without a key. */
+export function registerHealthRoutes(app: App): void {
+  app.get(
+    '/',
+    {
+      config: { public: true },
+      schema: {
+        summary: 'Azure ML liveness/readiness: "healthy" once every worker has loaded the model',
+        response: { 200: healthySchema, 503: errorResponseSchema },
+      },
+    },
+    async (_request, reply) => {
+      requireReady(app);
+      // Fastify sends a bare string as text/plain; the contract's answer is the JSON string "healthy".
+      return reply.type('application/json').serializer(JSON.stringify).send('healthy');
+    },
+  );
+  app.get(
+    '/health/live',
+    {
+      config: { public: true },
+      schema: { summary: 'Liveness: the process answers', response: { 200: probeSchema } },
+    },
+    async () => ({ status: 'live' as const }),
+  );
+  app.get(
+    '/health/ready',
+    {
+      config: { public: true },
+      schema: {
+        summary: 'Readiness: the model is loaded in every worker and the server is not draining',
+        response: { 200: probeSchema, 503: errorResponseSchema },
+      },
+    },
+    async () => {
+      const { ready, total } = requireReady(app);
+      return { status: 'ready' as const, workersReady: ready, workers: total };
+    },
+  );
+}

@@ -1,0 +1,134 @@
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { GenerationRequest } from '../engine/generation-params.js';
+import type { ModelInfo, WorkerCommand, WorkerEvent, WorkerOptions } from './protocol.js';
+
+/** What one sequence's listener receives: its tokens, then exactly one 'done'. */
+export type SequenceEvent = Extract<WorkerEvent, { type: 'token' | 'done' }>;
+export type SequenceEventListener = (event: SequenceEvent) => void;
+export type StepEvent = Extract<WorkerEvent, { type: 'step' }>;
+export type LogEvent = Extract<WorkerEvent, { type: 'log' }>;
+
+export interface WorkerHandleEvents {
+  /** After every decode step in the worker. */
+  step: [StepEvent];
+  log: [LogEvent];
+  /**
+   * The loaded worker ended without being asked to (a crash): every sequence it held got 'done' with 'error'
+   * first. An end before the model loaded is reported by `ready` alone.
+   */
+  exit: [Error];
+}
+
+/**
+ * The main-thread side of one worker thread: one ONNX Runtime session, its batching loop, and the sequences
+ * submitted to it.
+ */
+export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
+  /** Resolves once the worker has loaded the model; rejects with the worker's message when it cannot. */
+  readonly ready: Promise<ModelInfo>;
+  private readonly worker: Worker;
+  private readonly sequences = new Map<string, SequenceEventListener>();
+  /** Set once the end is expected: a shutdown, terminate or failed load. */
+  private stopping = false;
+  private loaded = false;
+  private readonly exited: Promise<number>;
+
+  constructor(options: WorkerOptions) {
+    super();
+    this.worker = new Worker(new URL('./thread.js', import.meta.url), { workerData: options });
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.on('message', (event: WorkerEvent) => {
+        if (event.type === 'ready') {
+          this.loaded = true;
+          resolve(event.info);
+        } else if (event.type === 'load-failed') {
+          this.stopping = true;
+          reject(new Error(event.message));
+        } else this.onEvent(event);
+      });
+      this.worker.on('error', (err) => reject(err));
+      this.worker.on('exit', (code) =>
+        reject(new Error(`the worker exited (code ${code}) before the model loaded`)),
+      );
+    });
+    // A failed load is reported through `ready`; a caller that never awaits it must not crash the process.
+    this.ready.catch(() => {});
+    let crash: Error | undefined;
+    this.worker.on('error', (err) => {
+      crash = err;
+    });
+    this.exited = new Promise((resolve) => {
+      this.worker.on('exit', (code) => {
+        const unexpected = this.loaded && (!this.stopping || crash !== undefined);
+        const error = crash ?? new Error(`the worker exited with code ${code}`);
+        this.failAll(error.message);
+        if (unexpected) this.emit('exit', error);
+        resolve(code);
+      });
+    });
+  }
+
+  /** Sequences submitted and not yet done. */
+  get inFlight(): number {
+    return this.sequences.size;
+  }
+
+  /** Queues a sequence in the worker; `listener` gets its 'token' events and one 'done'. */
+  submit(request: GenerationRequest, listener: SequenceEventListener): void {
+    if (this.sequences.has(request.id)) throw new Error(`sequence ${request.id} is already in this worker`);
+    this.sequences.set(request.id, listener);
+    this.post({ type: 'submit', request });
+  }
+
+  /** Ends a sequence at the next step boundary; its 'done' carries `reason`. */
+  cancel(id: string, reason: 'cancelled' | 'timeout'): void {
+    if (this.sequences.has(id)) this.post({ type: 'cancel', id, reason });
+  }
+
+  /** Finishes the sequences in flight, refuses new ones, then lets the worker exit. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.post({ type: 'shutdown' });
+    await this.exited;
+  }
+
+  /** Stops the worker now; sequences in flight end with 'error'. */
+  async terminate(): Promise<void> {
+    this.stopping = true;
+    await this.worker.terminate();
+    await this.exited;
+  }
+
+  private post(command: WorkerCommand): void {
+    this.worker.postMessage(command);
+  }
+
+  private onEvent(event: Exclude<WorkerEvent, { type: 'ready' | 'load-failed' }>): void {
+    if (event.type === 'step') this.emit('step', event);
+    else if (event.type === 'log') this.emit('log', event);
+    else {
+      const listener = this.sequences.get(event.id);
+      if (event.type === 'done') this.sequences.delete(event.id);
+      listener?.(event);
+    }
+  }
+
+  /** The worker is gone: whatever it held ends with an error. */
+  private failAll(message: string): void {
+    const held = [...this.sequences];
+    this.sequences.clear();
+    for (const [id, listener] of held) {
+      listener({
+        type: 'done',
+        id,
+        finishReason: 'error',
+        text: '',
+        promptTokens: 0,
+        generatedTokens: 0,
+        timings: { queueMs: 0, firstTokenMs: 0, totalMs: 0 },
+        error: `worker ended: ${message}`,
+      });
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The worker thread: loads the tokenizer and the model, then runs the batching loop on the commands the main
+ * thread sends. ONNX Runtime's run() blocks the thread it runs on, which is why it runs here.
+ */
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { type LoadedModel, loadModel } from '../engine/load-model.js';
+import { loadTokenizer } from '../tokenizer/load.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import { BatchLoop } from './batch-loop.js';
+import type { WorkerCommand, WorkerEvent, WorkerOptions } from './protocol.js';
+
+if (!parentPort) throw new Error('thread.js runs only as a worker thread');
+const port: MessagePort = parentPort;
+const options = workerData as WorkerOptions;
+const post = (event: WorkerEvent) => port.postMessage(event);
+
+async function start(): Promise<void> {
+  let loaded: [LoadedModel, Tokenizer];
+  try {
+    loaded = await Promise.all([
+      loadModel(options, (message) => post({ type: 'log', level: 'warn', message })),
+      loadTokenizer(options.modelDir),
+    ]);
+  } catch (err) {
+    // Nothing listens on the port yet, so the thread ends after this message.
+    post({ type: 'load-failed', message: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  const [model, tokenizer] = loaded;
+  const loop = new BatchLoop(model.runner, model.config, tokenizer, options, post);
+  port.on('message', async (command: WorkerCommand) => {
+    if (command.type === 'submit') loop.submit(command.request);
+    else if (command.type === 'cancel') loop.cancel(command.id, command.reason);
+    else {
+      await loop.drain();
+      await model.runner.release();
+      port.close();
+    }
+  });
+  post({ type: 'ready', info: model.info });
+}
+
+await start();

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { measureDecodeCeiling } from '../src/bench/decode-ceiling.js';
+import { tinyRandomModel } from './helpers/models.js';
+
+test('the decode ceiling runs prefill then timed decode steps on the real session', async () => {
+  const modelDir = await tinyRandomModel();
+  const ceiling = await measureDecodeCeiling({
+    modelDir,
+    intraOpThreads: 1,
+    promptTokens: 12,
+    decodeSteps: 20,
+    repetitions: 3,
+  });
+  assert.equal(ceiling.promptTokens, 12);
+  assert.equal(ceiling.repetitionTokensPerS.length, 3);
+  for (const rate of ceiling.repetitionTokensPerS) assert.ok(Number.isFinite(rate) && rate > 0, `rate ${rate}`);
+  const sorted = [...ceiling.repetitionTokensPerS].sort((a, b) => a - b);
+  assert.equal(ceiling.tokensPerS, sorted[1], 'the median repetition');
+  assert.ok(ceiling.prefillMs > 0);
+});
+
+test('a prompt past the context is refused by the graph, not silently timed', async () => {
+  const modelDir = await tinyRandomModel({ overrides: { maxPositions: 16 } });
+  await assert.rejects(
+    measureDecodeCeiling({ modelDir, intraOpThreads: 1, promptTokens: 12, decodeSteps: 20, repetitions: 1 }),
+  );
+});
