@@ -14,15 +14,17 @@ test('the decode ceiling runs prefill then timed decode steps on the real sessio
   });
   assert.equal(ceiling.promptTokens, 12);
   assert.equal(ceiling.repetitionTokensPerS.length, 3);
-  for (const rate of ceiling.repetitionTokensPerS) assert.ok(Number.isFinite(rate) && rate > 0, `rate ${rate}`);
+  for (const rate of ceiling.repetitionTokensPerS)
+    assert.ok(Number.isFinite(rate) && rate > 0, `rate ${rate}`);
   const sorted = [...ceiling.repetitionTokensPerS].sort((a, b) => a - b);
   assert.equal(ceiling.tokensPerS, sorted[1], 'the median repetition');
   assert.ok(ceiling.prefillMs > 0);
 });
 
-test('a prompt past the context is refused by the graph, not silently timed', async () => {
+test('a run longer than the context is refused before timing anything', async () => {
   const modelDir = await tinyRandomModel({ overrides: { maxPositions: 16 } });
   await assert.rejects(
     measureDecodeCeiling({ modelDir, intraOpThreads: 1, promptTokens: 12, decodeSteps: 20, repetitions: 1 }),
+    /12 prompt tokens \+ 20 decode steps exceed the model's context of 16/,
   );
 });

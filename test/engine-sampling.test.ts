@@ -99,6 +99,11 @@ test('top-p keeps the smallest set reaching p, and nothing else', () => {
     const picked = draws(logits, sampling({ topP }), 9, 300);
     assert.deepEqual([...new Set(picked)].sort(), [...expected], `top_p ${topP}`);
   }
+  // Close and equal probabilities: the nucleus is cut by value, then by index.
+  const close = logitsOf([0.24, 0.25, 0.26, 0.25]);
+  assert.deepEqual(new Set(draws(close, sampling({ topP: 0.5 }), 3, 200)), new Set([1, 2]));
+  const flat = logitsOf(new Array(1000).fill(1));
+  assert.deepEqual(new Set(draws(flat, sampling({ topP: 0.0095 }), 3, 500)), new Set([...Array(10).keys()]));
   // With top-k first, top-p applies to the renormalised top-k set: 0.5/0.8 and 0.3/0.8.
   assert.deepEqual(new Set(draws(logits, sampling({ topK: 2, topP: 0.9 }), 9, 200)), new Set([0, 1]));
   assert.deepEqual(new Set(draws(logits, sampling({ topK: 2, topP: 0.6 }), 9, 200)), new Set([0]));

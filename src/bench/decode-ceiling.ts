@@ -82,6 +82,11 @@ export async function measureDecodeCeiling(options: DecodeCeilingOptions): Promi
   const tokenizer = await loadTokenizer(options.modelDir);
   const prompt = await buildPrompt(options.promptTokens, async (text) => tokenizer.encode(text));
   const ids = tokenizer.encode(prompt.text);
+  if (ids.length + options.decodeSteps > config.contextTokens) {
+    throw new Error(
+      `${ids.length} prompt tokens + ${options.decodeSteps} decode steps exceed the model's context of ${config.contextTokens}`,
+    );
+  }
   const { session } = await createSession(
     join(options.modelDir, 'model.onnx'),
     { provider: 'cpu', deviceId: 0, intraOpThreads: options.intraOpThreads },

@@ -59,6 +59,8 @@ export interface BenchResult {
   interTokenMs?: LatencySummary;
   /** Where TTFT and inter-token latency come from: the client's view of the stream, or the server's histograms. */
   timingsFrom: 'stream' | 'metrics' | 'unavailable';
+  /** Sequences per decode step during the run, from the server's batch-size histogram where it has one. */
+  meanBatchSize?: number;
 }
 
 interface Phase {
@@ -94,24 +96,30 @@ async function streamingRouteAvailable(client: BenchClient): Promise<boolean> {
   return response.status === 200;
 }
 
-/** The server's histograms now, or undefined when it has no readable /metrics. */
+/** The server's histograms now, or undefined when it has no readable /metrics (they are extras, not the run). */
 async function scrapeHistograms(client: BenchClient): Promise<Map<string, Histogram> | undefined> {
-  const response = await client.get('/metrics');
-  const text = await response.body.text();
-  return response.status === 200 ? parseHistograms(text) : undefined;
+  try {
+    const response = await client.get('/metrics');
+    const text = await response.body.text();
+    return response.status === 200 ? parseHistograms(text) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const TTFT_METRIC = /time_to_first_token/;
 const ITL_METRIC = /inter_token|time_per_output_token/;
+const BATCH_SIZE_METRIC = /batch_size/;
 
 function metricsSummary(
   before: Map<string, Histogram> | undefined,
   after: Map<string, Histogram> | undefined,
   pattern: RegExp,
+  scale?: number,
 ): LatencySummary | undefined {
   const latest = after && findHistogram(after, pattern);
   if (!latest) return undefined;
-  return histogramSummary(subtractHistogram(latest, before?.get(latest.name)));
+  return histogramSummary(subtractHistogram(latest, before?.get(latest.name)), scale);
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
@@ -126,9 +134,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const prompt = await buildPrompt(options.promptTokens, serverTokenCounter(client));
     if (options.warmupRequests > 0)
       await runPhase(client, options, route, prompt.text, options.warmupRequests);
-    const metricsBefore = route === 'score' ? await scrapeHistograms(client) : undefined;
+    const metricsBefore = await scrapeHistograms(client);
     const phase = await runPhase(client, options, route, prompt.text, options.requests);
-    const metricsAfter = route === 'score' ? await scrapeHistograms(client) : undefined;
+    const metricsAfter = await scrapeHistograms(client);
 
     const ok = phase.outcomes.filter((o): o is Extract<RequestOutcome, { ok: true }> => o.ok);
     const errors: Record<string, number> = {};
@@ -162,6 +170,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       generatedTokensPerS: elapsedS > 0 ? generatedTokens / elapsedS : 0,
       latencyMs: summarize(ok.map((o) => o.latencyMs)),
       ...timings,
+      meanBatchSize: metricsSummary(metricsBefore, metricsAfter, BATCH_SIZE_METRIC, 1)?.mean,
     };
   } finally {
     await client.close();

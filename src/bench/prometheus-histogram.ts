@@ -100,11 +100,16 @@ export function findHistogram(histograms: Map<string, Histogram>, pattern: RegEx
   return undefined;
 }
 
-/** The histogram as milliseconds: Prometheus histograms are in seconds unless their name says `_ms`. */
-export function histogramSummary(histogram: Histogram): LatencySummary | undefined {
+/**
+ * The histogram's mean and quantiles times `scale`; by default as milliseconds, Prometheus histograms being in
+ * seconds unless their name says `_ms`.
+ */
+export function histogramSummary(
+  histogram: Histogram,
+  scale = /_(ms|milliseconds)$/.test(histogram.name) ? 1 : 1000,
+): LatencySummary | undefined {
   const total = histogram.buckets.at(-1)?.count ?? 0;
   if (total <= 0) return undefined;
-  const scale = /_(ms|milliseconds)$/.test(histogram.name) ? 1 : 1000;
   const quantile = (q: number) => histogramQuantile(histogram, q)! * scale;
   return {
     count: total,

@@ -38,6 +38,11 @@ export function formatReport(result: BenchResult): string {
     `requests     ${requests.sent} sent, ${requests.ok} ok, ${requests.failed} failed in ${result.elapsedS.toFixed(2)} s`,
     `throughput   ${result.generatedTokensPerS.toFixed(1)} generated tokens/s (${result.generatedTokens} tokens, counted from ${tokensFrom})`,
     `errors       ${errors || 'none'}`,
+    ...(result.meanBatchSize === undefined
+      ? []
+      : [
+          `batching     ${result.meanBatchSize.toFixed(1)} sequences per decode step on average (server /metrics)`,
+        ]),
     '',
     `${''.padEnd(22)}${['mean', 'p50', 'p90', 'p99', 'count'].map((h) => h.padStart(10)).join('')}`,
     latencyRow('latency (ms)', result.latencyMs),

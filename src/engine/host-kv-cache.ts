@@ -42,11 +42,6 @@ export class HostKvCache implements KvCache {
     return this.ids;
   }
 
-  length(id: string): number {
-    const row = this.ids.indexOf(id);
-    return row === -1 ? (this.prefilling.get(id)?.width ?? 0) : this.lengths[row]!;
-  }
-
   prefillFeeds(id: string, count: number): Feeds {
     let block = this.prefilling.get(id);
     if (!block) {

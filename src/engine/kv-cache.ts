@@ -11,8 +11,6 @@ export type Outputs = InferenceSession.OnnxValueMapType;
 export interface KvCache {
   /** Sequence ids of the running batch, in row order. */
   readonly rows: readonly string[];
-  /** Positions cached for a sequence so far (0 for one not yet seen). */
-  length(id: string): number;
   /** Past, mask and positions for running `count` more tokens of one sequence outside the batch. */
   prefillFeeds(id: string, count: number): Feeds;
   /** Takes that run's present outputs as the sequence's cache. */

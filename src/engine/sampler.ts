@@ -4,7 +4,7 @@ import type { Rng } from './rng.js';
 type SamplerParams = Pick<SamplingParams, 'doSample' | 'temperature' | 'topK' | 'topP'>;
 
 /** do_sample false, temperature 0 and top_k 1 all mean: take the most likely token. */
-export function isGreedy(params: SamplerParams): boolean {
+function isGreedy(params: SamplerParams): boolean {
   return !params.doSample || params.temperature === 0 || params.topK === 1;
 }
 
@@ -22,7 +22,7 @@ const INDEX_SPAN = 2 ** 17;
  * ~10 ms; packing each float's order-preserving bits and its index into one double and sorting a Float64Array
  * natively takes a quarter of that.
  */
-export function sortIndicesDesc(values: Float32Array, indices: ArrayLike<number>): number[] {
+function sortIndicesDesc(values: Float32Array, indices: ArrayLike<number>): number[] {
   if (values.length > INDEX_SPAN) {
     return Array.from(indices).sort((a, b) => values[b]! - values[a]! || a - b);
   }
@@ -70,38 +70,47 @@ export function topKIndices(values: Float32Array, k: number): number[] {
   return sortIndicesDesc(values, heap);
 }
 
+/** Probability buckets by the top 12 bits of the float32 (exponent and 3 mantissa bits): ordered like the values. */
+const BUCKET_SHIFT = 20;
+
 /**
- * The nucleus: the fewest most likely tokens whose probabilities sum to at least topP, best first. Only tokens
- * above a falling threshold are sorted: once those reach topP, the nucleus is a prefix of them.
+ * Top-p: zeroes every weight outside the nucleus, the fewest most likely tokens whose weights sum to at least
+ * `threshold` (top_p × the total). Sorting a flat 32000-token distribution every step is slow, so weights are
+ * bucketed by their float bits (which order like the values) and only the bucket where the sum crosses the
+ * threshold is sorted.
  */
-function nucleus(probs: Float32Array, candidates: readonly number[] | undefined, topP: number): number[] {
-  let ordered = candidates;
-  if (!ordered) {
-    let maxProb = 0;
-    for (const p of probs) if (p > maxProb) maxProb = p;
-    for (let threshold = maxProb / 64; ; threshold /= 64) {
-      const above: number[] = [];
-      let mass = 0;
-      for (let i = 0; i < probs.length; i++) {
-        if (probs[i]! >= threshold) {
-          above.push(i);
-          mass += probs[i]!;
-        }
-      }
-      if (mass >= topP || above.length === probs.length || threshold === 0) {
-        ordered = sortIndicesDesc(probs, above);
-        break;
-      }
-    }
+function keepNucleus(weights: Float32Array, threshold: number): void {
+  const bits = new Uint32Array(weights.buffer, weights.byteOffset, weights.length);
+  const mass = new Float64Array((0x7f80_0000 >>> BUCKET_SHIFT) + 1);
+  for (let i = 0; i < weights.length; i++) mass[bits[i]! >>> BUCKET_SHIFT]! += weights[i]!;
+  let above = 0;
+  let boundary = mass.length - 1;
+  while (boundary > 0 && above + mass[boundary]! < threshold) above += mass[boundary--]!;
+  if (boundary === 0) return; // Rounding kept the total under the threshold: keep everything.
+  const inBoundary: number[] = [];
+  for (let i = 0; i < weights.length; i++) if (bits[i]! >>> BUCKET_SHIFT === boundary) inBoundary.push(i);
+  // Within the boundary bucket, the most likely first until the sum reaches the threshold.
+  for (const i of sortIndicesDesc(weights, inBoundary)) {
+    if (above >= threshold) weights[i] = 0;
+    else above += weights[i]!;
   }
-  const kept: number[] = [];
-  let mass = 0;
-  for (const i of ordered) {
-    kept.push(i);
-    mass += probs[i]!;
-    if (mass >= topP) break;
+  for (let i = 0; i < weights.length; i++) if (bits[i]! >>> BUCKET_SHIFT < boundary) weights[i] = 0;
+}
+
+/** A draw in proportion to unnormalised weights. */
+function draw(weights: Float32Array, rng: Rng): number {
+  let total = 0;
+  for (const w of weights) total += w;
+  let remaining = rng() * total;
+  let last = 0;
+  for (let i = 0; i < weights.length; i++) {
+    if (weights[i] === 0) continue;
+    remaining -= weights[i]!;
+    last = i;
+    if (remaining < 0) return i;
   }
-  return kept;
+  // Rounding left a sliver of mass: it belongs to the last possible token.
+  return last;
 }
 
 /**
@@ -110,44 +119,19 @@ function nucleus(probs: Float32Array, candidates: readonly number[] | undefined,
  */
 export function sampleToken(logits: Float32Array, params: SamplerParams, rng: Rng): number {
   if (isGreedy(params)) return argmax(logits);
-  // undefined = the whole vocabulary.
-  const candidates =
-    params.topK > 0 && params.topK < logits.length ? topKIndices(logits, params.topK) : undefined;
-  const maxLogit = logits[candidates ? candidates[0]! : argmax(logits)]!;
-  // Softmax over the candidates only; every other probability stays 0.
-  const probs = new Float32Array(logits.length);
-  const each = (visit: (i: number) => void) => {
-    if (candidates) for (const i of candidates) visit(i);
-    else for (let i = 0; i < logits.length; i++) visit(i);
-  };
+  const topK = params.topK > 0 && params.topK < logits.length ? topKIndices(logits, params.topK) : undefined;
+  const maxLogit = logits[topK ? topK[0]! : argmax(logits)]!;
+  // Softmax weights over the top-k (or all); every other one stays 0.
+  const weights = new Float32Array(logits.length);
   let total = 0;
-  each((i) => {
-    const p = Math.exp((logits[i]! - maxLogit) / params.temperature);
-    probs[i] = p;
-    total += p;
-  });
-  each((i) => {
-    probs[i] = probs[i]! / total;
-  });
-  const kept = params.topP < 1 ? nucleus(probs, candidates, params.topP) : candidates;
-  let draw = rng();
-  if (kept) {
-    let keptMass = 0;
-    for (const i of kept) keptMass += probs[i]!;
-    draw *= keptMass;
-    for (const i of kept) {
-      draw -= probs[i]!;
-      if (draw < 0) return i;
-    }
-    // Rounding left a sliver of mass: it belongs to the last kept token.
-    return kept[kept.length - 1]!;
-  }
-  let last = 0;
-  for (let i = 0; i < probs.length; i++) {
-    if (probs[i]! === 0) continue;
-    draw -= probs[i]!;
-    last = i;
-    if (draw < 0) return i;
-  }
-  return last;
+  const include = (i: number) => {
+    const w = Math.exp((logits[i]! - maxLogit) / params.temperature);
+    weights[i] = w;
+    total += w;
+  };
+  if (topK) for (const i of topK) include(i);
+  else for (let i = 0; i < logits.length; i++) include(i);
+  // Left unnormalised (a pass saved): the nucleus threshold scales instead.
+  if (params.topP < 1) keepNucleus(weights, params.topP * total);
+  return draw(weights, rng);
 }

@@ -36,7 +36,7 @@ export async function createSession(
   const create = (provider: ExecutionProvider) =>
     InferenceSession.create(modelPath, {
       executionProviders: providerList(provider, options.deviceId),
-      intraOpNumThreads: options.intraOpThreads > 0 ? options.intraOpThreads : undefined,
+      ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
       graphOptimizationLevel: 'all',
     });
   if (options.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu' };

@@ -6,11 +6,17 @@ import type { LlamaGraphOptions } from './llama-graph.js';
 export const GRAPH_FLAGS = {
   dtype: { type: 'string' },
   logits: { type: 'string' },
+  attention: { type: 'string' },
 } as const;
 
-export const GRAPH_USAGE = '[--dtype float32|float16] [--logits all|last]';
+export const GRAPH_USAGE = '[--dtype float32|float16] [--logits all|last] [--attention eager|gqa]';
 
-function oneOf<const T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+function oneOf<const T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(value)) {
     throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
@@ -18,10 +24,15 @@ function oneOf<const T extends string>(flag: string, value: string | undefined, 
   return value as T;
 }
 
-export function graphOptions(values: { dtype?: string; logits?: string }): LlamaGraphOptions {
+export function graphOptions(values: {
+  dtype?: string;
+  logits?: string;
+  attention?: string;
+}): LlamaGraphOptions {
   return {
     dtype: oneOf('dtype', values.dtype, ['float32', 'float16'], 'float32'),
     logits: oneOf('logits', values.logits, ['all', 'last'], 'all'),
+    attention: oneOf('attention', values.attention, ['eager', 'gqa'], 'eager'),
   };
 }
 

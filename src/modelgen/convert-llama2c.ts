@@ -1,8 +1,8 @@
 /** A llama2.c checkpoint + tokenizer.bin → a model directory. */
 import { readFile } from 'node:fs/promises';
-import { readLlama2cCheckpoint } from './llama2c-checkpoint.js';
 import type { LlamaGraphOptions } from './llama-graph.js';
 import { inMemorySource } from './llama-weights.js';
+import { readLlama2cCheckpoint } from './llama2c-checkpoint.js';
 import { type ModelDirectory, writeModelDirectory } from './model-directory.js';
 import { readVocabFile } from './vocab-file.js';
 

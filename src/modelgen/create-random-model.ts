@@ -22,14 +22,17 @@ export interface CreateRandomOptions {
 
 export const DEFAULT_SEED = 1234;
 
-export function randomModelConfig(options: Pick<CreateRandomOptions, 'preset' | 'layers' | 'overrides'>): LlamaConfig {
+export function randomModelConfig(
+  options: Pick<CreateRandomOptions, 'preset' | 'layers' | 'overrides'>,
+): LlamaConfig {
   const config: LlamaConfig = { ...PRESETS[options.preset], ...options.overrides };
   if (options.layers !== undefined) config.numLayers = options.layers;
   return config;
 }
 
 export async function createRandomModel(options: CreateRandomOptions): Promise<ModelDirectory> {
-  const vocab = options.tokenizer === undefined ? defaultLlama2Vocab() : await readVocabFile(options.tokenizer);
+  const vocab =
+    options.tokenizer === undefined ? defaultLlama2Vocab() : await readVocabFile(options.tokenizer);
   const config = { ...randomModelConfig(options), vocabSize: vocab.pieces.length };
   return writeModelDirectory({
     outDir: options.outDir,

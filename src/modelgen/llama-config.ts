@@ -24,7 +24,8 @@ export function headDim(config: LlamaConfig): number {
 
 export function validateLlamaConfig(config: LlamaConfig): void {
   const { hiddenSize, numHeads, numKvHeads } = config;
-  if (hiddenSize % numHeads !== 0) throw new Error(`hidden_size ${hiddenSize} is not a multiple of ${numHeads} heads`);
+  if (hiddenSize % numHeads !== 0)
+    throw new Error(`hidden_size ${hiddenSize} is not a multiple of ${numHeads} heads`);
   if (numKvHeads > numHeads || numHeads % numKvHeads !== 0) {
     throw new Error(`num_key_value_heads ${numKvHeads} must divide num_attention_heads ${numHeads}`);
   }

@@ -5,14 +5,17 @@
  */
 import type { AttentionVariant } from './attention/attention-variant.js';
 import { eagerAttention } from './attention/eager-attention.js';
+import { groupQueryAttention } from './attention/group-query-attention.js';
+import { fusedRope, plainRope } from './attention/rope-graph.js';
 import { type LlamaConfig, validateLlamaConfig, type WeightDtype } from './llama-config.js';
 import { layerPrefix, transpose, type WeightSource } from './llama-weights.js';
-import { toFloat16Array } from './onnx/float16.js';
+import { floatTensorBytes } from './onnx/float-tensor.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import { DataType, type DataTypeCode } from './onnx/onnx-proto.js';
 import { castTo } from './onnx/ops.js';
 
-export type AttentionKind = 'eager';
+/** 'eager': plain ops, growing KV cache (Optimum). 'gqa': com.microsoft GroupQueryAttention, shared fixed-size KV buffer (onnxruntime-genai). */
+export type AttentionKind = 'eager' | 'gqa';
 
 export interface LlamaGraphOptions {
   /** Weights, activations, KV cache and logits. float16 runs on the CPU provider too. */
@@ -20,18 +23,17 @@ export interface LlamaGraphOptions {
   /** 'last': logits only for the final position ([B,1,vocab]), which saves the LM head on prefill. */
   logits?: 'all' | 'last';
   attention?: AttentionKind;
+  /** Fused kernels: SimplifiedLayerNormalization for RMSNorm, com.microsoft RotaryEmbedding for RoPE. */
+  fused?: boolean;
 }
 
-const ATTENTION: Record<AttentionKind, AttentionVariant> = { eager: eagerAttention };
+const ATTENTION: Record<AttentionKind, AttentionVariant> = {
+  eager: eagerAttention,
+  gqa: groupQueryAttention,
+};
 
 export function floatTypeOf(dtype: WeightDtype): DataTypeCode {
   return dtype === 'float16' ? DataType.FLOAT16 : DataType.FLOAT;
-}
-
-/** Float32 values → the initializer bytes of the model's float type. */
-function tensorBytes(values: Float32Array, floatType: DataTypeCode): Uint8Array {
-  const typed = floatType === DataType.FLOAT16 ? toFloat16Array(values) : values;
-  return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
 }
 
 export function buildLlamaGraph(config: LlamaConfig, weights: WeightSource, options: LlamaGraphOptions = {}) {
@@ -45,38 +47,45 @@ export function buildLlamaGraph(config: LlamaConfig, weights: WeightSource, opti
   g.output('logits', floatType, ['batch_size', logitsLength, config.vocabSize]);
 
   const vector = (name: string) =>
-    g.initializer(name, floatType, [config.hiddenSize], () => tensorBytes(weights.tensor(name), floatType));
+    g.initializer(name, floatType, [config.hiddenSize], () =>
+      floatTensorBytes(weights.tensor(name), floatType),
+    );
   /** A linear layer's weight, stored transposed as `<name>.T` [in, out]. */
   const linearWeight = (name: string, out: number, inFeatures: number) =>
     g.initializer(`${name}.T`, floatType, [inFeatures, out], () =>
-      tensorBytes(weights.transposed?.(name) ?? transpose(weights.tensor(name), out, inFeatures), floatType),
+      floatTensorBytes(
+        weights.transposed?.(name) ?? transpose(weights.tensor(name), out, inFeatures),
+        floatType,
+      ),
     );
   const linear = (x: string, name: string, out: number, inFeatures: number) =>
     g.op('MatMul', [x, linearWeight(name, out, inFeatures)]);
 
-  const eps = g.float([config.rmsNormEps], []);
   /** RMSNorm in float32 (as HF), scaled by the weight in the model's type. */
   const rmsNorm = (x: string, weightName: string) =>
     g.scope(weightName, () => {
+      if (options.fused) {
+        const attrs = { axis: { i: -1 }, epsilon: { f: config.rmsNormEps }, stash_type: { i: 1 } };
+        return g.op('SimplifiedLayerNormalization', [x, vector(weightName)], { attrs });
+      }
       const x32 = castTo(g, x, floatType, DataType.FLOAT);
       const meanSquare = g.op('ReduceMean', [g.op('Mul', [x32, x32])], { attrs: { axes: { ints: [-1] } } });
-      const normalized = g.op('Div', [x32, g.op('Sqrt', [g.op('Add', [meanSquare, eps])])]);
+      const normalized = g.op('Div', [
+        x32,
+        g.op('Sqrt', [g.op('Add', [meanSquare, g.float([config.rmsNormEps], [])])]),
+      ]);
       return g.op('Mul', [castTo(g, normalized, DataType.FLOAT, floatType), vector(weightName)]);
     });
 
   const embedName = 'model.embed_tokens.weight';
   const embedding = g.initializer(embedName, floatType, [config.vocabSize, config.hiddenSize], () =>
-    tensorBytes(weights.tensor(embedName), floatType),
+    floatTensorBytes(weights.tensor(embedName), floatType),
   );
   let hidden = g.op('Gather', [embedding, inputIds], { attrs: { axis: { i: 0 } } });
 
-  const attention = ATTENTION[options.attention ?? 'eager'].prepare(g, {
-    config,
-    floatType,
-    inputIds,
-    attentionMask,
-    positionIds,
-  });
+  const context = { config, floatType, inputIds, attentionMask, positionIds };
+  const rope = (options.fused ? fusedRope : plainRope)(g, context);
+  const attention = ATTENTION[options.attention ?? 'eager'].prepare(g, { ...context, rope });
   const h = config.hiddenSize;
   const kvWidth = (config.numKvHeads * h) / config.numHeads;
   const ffn = config.intermediateSize;

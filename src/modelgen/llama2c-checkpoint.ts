@@ -37,7 +37,9 @@ export function permuteForRotateHalf(w: Float32Array, heads: number, cols: numbe
 
 export function readLlama2cCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Llama2cCheckpoint {
   if (bytes.byteLength < HEADER_BYTES) {
-    throw new CheckpointError(`${name} is truncated: ${bytes.byteLength} bytes, the header alone is ${HEADER_BYTES}`);
+    throw new CheckpointError(
+      `${name} is truncated: ${bytes.byteLength} bytes, the header alone is ${HEADER_BYTES}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [dim, hidden, layers, heads, kvHeads, signedVocab, seqLen] = Array.from({ length: 7 }, (_, i) =>
@@ -75,13 +77,20 @@ export function readLlama2cCheckpoint(bytes: Uint8Array, name = 'checkpoint'): L
   const expected = HEADER_BYTES + floats * 4;
   if (bytes.byteLength !== expected) {
     const what = bytes.byteLength < expected ? 'is truncated' : 'has trailing bytes';
-    throw new CheckpointError(`${name} ${what}: expected ${expected} bytes for its header, got ${bytes.byteLength}`);
+    throw new CheckpointError(
+      `${name} ${what}: expected ${expected} bytes for its header, got ${bytes.byteLength}`,
+    );
   }
 
   // Copy out: the file's bytes may not be 4-byte aligned (and a Node Buffer may share a larger pool).
-  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset + HEADER_BYTES, bytes.byteOffset + expected));
+  const data = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset + HEADER_BYTES, bytes.byteOffset + expected),
+  );
   let offset = 0;
-  const take = (count: number) => data.subarray(offset, (offset += count));
+  const take = (count: number) => {
+    offset += count;
+    return data.subarray(offset - count, offset);
+  };
   const perLayer = (count: number) => Array.from({ length: layers }, () => take(count));
 
   const weights: LlamaWeights = new Map();

@@ -35,7 +35,9 @@ const writeJson = (path: string, value: unknown) => writeFile(path, `${JSON.stri
 export async function writeModelDirectory(options: ModelDirectoryOptions): Promise<ModelDirectory> {
   const { outDir, config, vocab } = options;
   if (vocab.pieces.length !== config.vocabSize) {
-    throw new Error(`the tokenizer has ${vocab.pieces.length} pieces but the model's vocab_size is ${config.vocabSize}`);
+    throw new Error(
+      `the tokenizer has ${vocab.pieces.length} pieces but the model's vocab_size is ${config.vocabSize}`,
+    );
   }
   await mkdir(outDir, { recursive: true });
   const dtype = options.graph?.dtype ?? 'float32';
@@ -48,5 +50,10 @@ export async function writeModelDirectory(options: ModelDirectoryOptions): Promi
     eos_token_id: eos.length === 1 ? eos[0] : eos,
   });
   await writeTokenizerFiles(vocab, outDir);
-  return { dir: outDir, config, weightBytes: written.weightBytes, externalData: written.dataPath !== undefined };
+  return {
+    dir: outDir,
+    config,
+    weightBytes: written.weightBytes,
+    externalData: written.dataPath !== undefined,
+  };
 }

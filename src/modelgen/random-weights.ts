@@ -34,12 +34,18 @@ export function randomWeightSource(config: LlamaConfig, seed: number): WeightSou
   return {
     tensor(name) {
       const shape = shapeOf(name);
-      const values = streamTensor(seed, name, shape.reduce((a, b) => a * b, 1));
+      const values = streamTensor(
+        seed,
+        name,
+        shape.reduce((a, b) => a * b, 1),
+      );
       return isLinear(name) ? transpose(values, shape[1]!, shape[0]!) : values;
     },
     transposed(name) {
       const [out, inFeatures] = shapeOf(name) as [number, number];
-      return isLinear(name) ? streamTensor(seed, name, out * inFeatures) : transpose(this.tensor(name), out, inFeatures);
+      return isLinear(name)
+        ? streamTensor(seed, name, out * inFeatures)
+        : transpose(this.tensor(name), out, inFeatures);
     },
   };
 }

@@ -49,7 +49,11 @@ function rope(x: Float64Array, hd: number, cos: Float64Array, sin: Float64Array,
 }
 
 /** Logits [vocab] for every position of `ids`. */
-export function referenceForward(config: LlamaConfig, weights: LlamaWeights, ids: readonly number[]): Float64Array[] {
+export function referenceForward(
+  config: LlamaConfig,
+  weights: LlamaWeights,
+  ids: readonly number[],
+): Float64Array[] {
   const h = config.hiddenSize;
   const hd = headDim(config);
   const kvWidth = config.numKvHeads * hd;
@@ -85,7 +89,10 @@ export function referenceForward(config: LlamaConfig, weights: LlamaWeights, ids
         }
         const max = Math.max(...scores);
         let total = 0;
-        for (let j = 0; j <= pos; j++) total += scores[j] = Math.exp(scores[j]! - max);
+        for (let j = 0; j <= pos; j++) {
+          scores[j] = Math.exp(scores[j]! - max);
+          total += scores[j]!;
+        }
         for (let j = 0; j <= pos; j++) {
           for (let i = 0; i < hd; i++) attended[head * hd + i]! += (scores[j]! / total) * vs[j]![kvBase + i]!;
         }

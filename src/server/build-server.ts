@@ -1,3 +1,4 @@
+import { basename, resolve } from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import {
@@ -11,6 +12,7 @@ import { Admission } from '../scheduler/admission.js';
 import type { App } from './app.js';
 import { ServerMetrics } from './metrics.js';
 import { type ModelOptions, ModelService } from './model-service.js';
+import { registerOpenAiApi } from './openai-api.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerDraining } from './plugins/draining.js';
 import { registerErrors } from './plugins/errors.js';
@@ -20,6 +22,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerScoreRoute } from './routes/score.js';
 import { registerSwaggerRoute } from './routes/swagger.js';
+import { registerTokenizeRoute } from './routes/tokenize.js';
 
 export interface ServerOptions {
   /** The model to serve; absent for an app that only documents its routes (scripts/write-openapi). */
@@ -101,6 +104,13 @@ export function buildServer(options: ServerOptions): App {
     registerScoreRoute(app, { maxPrompts: options.maxPrompts, requestTimeoutMs: options.requestTimeoutMs });
     registerMetricsRoute(app);
     registerSwaggerRoute(app);
+    registerTokenizeRoute(app);
+    registerOpenAiApi(app, {
+      modelName: options.model ? basename(resolve(options.model.modelDir)) : 'none',
+      maxPrompts: options.maxPrompts,
+      requestTimeoutMs: options.requestTimeoutMs,
+      bodyLimit: options.bodyLimit,
+    });
   });
   return app;
 }

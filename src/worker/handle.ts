@@ -88,15 +88,18 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
 
   /** Finishes the sequences in flight, refuses new ones, then lets the worker exit. */
   async shutdown(): Promise<void> {
+    if (!this.stopping) this.post({ type: 'shutdown' });
     this.stopping = true;
-    this.post({ type: 'shutdown' });
     await this.exited;
   }
 
-  /** Stops the worker now; sequences in flight end with 'error'. */
+  /**
+   * Stops the worker at the end of its current run; sequences in flight end with 'error'. (Worker.terminate()
+   * inside an ONNX Runtime run would abort the whole process.)
+   */
   async terminate(): Promise<void> {
     this.stopping = true;
-    await this.worker.terminate();
+    this.post({ type: 'terminate' });
     await this.exited;
   }
 

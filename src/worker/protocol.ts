@@ -23,7 +23,12 @@ export interface WorkerOptions {
 export type WorkerCommand =
   | { type: 'submit'; request: GenerationRequest }
   | { type: 'cancel'; id: string; reason: 'cancelled' | 'timeout' }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /**
+   * Exit now, dropping what is in flight. The worker exits between two runs: terminating a thread inside an
+   * ONNX Runtime run aborts the whole process.
+   */
+  | { type: 'terminate' };
 
 /** What the model is, reported once loaded. */
 export interface ModelInfo {

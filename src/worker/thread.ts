@@ -31,6 +31,8 @@ async function start(): Promise<void> {
   port.on('message', async (command: WorkerCommand) => {
     if (command.type === 'submit') loop.submit(command.request);
     else if (command.type === 'cancel') loop.cancel(command.id, command.reason);
+    // Messages are handled only between runs (run() is synchronous), so exiting here never interrupts one.
+    else if (command.type === 'terminate') process.exit(0);
     else {
       await loop.drain();
       await model.runner.release();

@@ -23,7 +23,9 @@ const GENERATOR_DIST = ['modelgen', 'tokenizer'].map((dir) => join(REPO_ROOT, 'd
 function generatorHash(): string {
   const hash = createHash('sha256');
   const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith('.js')) hash.update(entry.name).update(readFileSync(path));
@@ -34,8 +36,16 @@ function generatorHash(): string {
 }
 
 /** The cached directory for `key`, built by `build(tmpDir)` when absent. */
-async function cachedModel(name: string, key: unknown, build: (dir: string) => Promise<unknown>): Promise<string> {
-  const digest = createHash('sha256').update(JSON.stringify(key)).update(generatorHash()).digest('hex').slice(0, 12);
+async function cachedModel(
+  name: string,
+  key: unknown,
+  build: (dir: string) => Promise<unknown>,
+): Promise<string> {
+  const digest = createHash('sha256')
+    .update(JSON.stringify(key))
+    .update(generatorHash())
+    .digest('hex')
+    .slice(0, 12);
   const dir = join(TEST_MODELS_DIR, `${name}-${digest}`);
   if (existsSync(dir)) return dir;
   await mkdir(TEST_MODELS_DIR, { recursive: true });
@@ -91,7 +101,11 @@ export interface LlamaStepResult {
 }
 
 const int64 = (rows: number[][]) =>
-  new ort.Tensor('int64', BigInt64Array.from(rows.flat(), (v) => BigInt(v)), [rows.length, rows[0]!.length]);
+  new ort.Tensor(
+    'int64',
+    BigInt64Array.from(rows.flat(), (v) => BigInt(v)),
+    [rows.length, rows[0]!.length],
+  );
 
 /** Runs one step of a graph written by buildLlamaGraph (float32 or float16). */
 export async function runLlamaStep(
@@ -123,7 +137,9 @@ export async function runLlamaStep(
     if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = tensor;
   }
   const data =
-    logits.type === 'float16' ? float16ToFloat32Array(logits.data as Uint16Array) : (logits.data as Float32Array);
+    logits.type === 'float16'
+      ? float16ToFloat32Array(logits.data as Uint16Array)
+      : (logits.data as Float32Array);
   return { logits: data, logitsDims: logits.dims, past };
 }
 

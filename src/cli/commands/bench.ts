@@ -63,7 +63,7 @@ export const benchCommand: Command = {
       route: route as (typeof ROUTES)[number],
       concurrency: intFlag('concurrency', values.concurrency, 1, 1, 1024),
       requests: intFlag('requests', values.requests, 32, 1),
-      durationS: numberFlag('duration-s', values['duration-s'], 60, 0),
+      durationS: numberFlag('duration-s', values['duration-s'], 60, 0.001),
       promptTokens: intFlag('prompt-tokens', values['prompt-tokens'], 32, 2),
       maxNewTokens: intFlag('max-new-tokens', values['max-new-tokens'], 64, 1),
       warmupRequests: intFlag('warmup', values.warmup, 1, 0),

@@ -1,5 +1,5 @@
-import { convertLlama2c } from '../../modelgen/convert-llama2c.js';
 import { existingFile, GRAPH_FLAGS, GRAPH_USAGE, graphOptions } from '../../modelgen/cli-flags.js';
+import { convertLlama2c } from '../../modelgen/convert-llama2c.js';
 import { type Command, parseCommandArgs, requireFlag } from '../command.js';
 import { UsageError } from '../usage-error.js';
 
@@ -10,7 +10,12 @@ export const convertCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
       argv,
-      { checkpoint: { type: 'string' }, tokenizer: { type: 'string' }, out: { type: 'string' }, ...GRAPH_FLAGS },
+      {
+        checkpoint: { type: 'string' },
+        tokenizer: { type: 'string' },
+        out: { type: 'string' },
+        ...GRAPH_FLAGS,
+      },
       {},
       true,
     );

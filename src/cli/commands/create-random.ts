@@ -23,7 +23,8 @@ export const createRandomCommand: Command = {
       ...GRAPH_FLAGS,
     });
     const preset = requireFlag('preset', values.preset);
-    if (!isPresetName(preset)) throw new UsageError(`--preset must be one of ${PRESET_NAMES}, got '${preset}'`);
+    if (!isPresetName(preset))
+      throw new UsageError(`--preset must be one of ${PRESET_NAMES}, got '${preset}'`);
     const graph = graphOptions(values);
     const outDir = requireFlag('out', values.out);
     const written = await createRandomModel({

@@ -6,14 +6,21 @@
 import type { LlamaConfig } from '../llama-config.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import type { DataTypeCode } from '../onnx/onnx-proto.js';
+import type { Rope } from './rope-graph.js';
 
-export interface AttentionContext {
+/** The graph's inputs and the model's shape: what every attention and RoPE builder starts from. */
+export interface GraphInputs {
   config: LlamaConfig;
   /** The model's float type: weights, activations, KV cache. */
   floatType: DataTypeCode;
   inputIds: string;
   attentionMask: string;
   positionIds: string;
+}
+
+export interface AttentionContext extends GraphInputs {
+  /** How queries and keys get their positions (plain ops or the fused kernel). */
+  rope: Rope;
 }
 
 /** Projections of one layer, each [batch, sequence, heads · head_dim], in the model's float type. */
@@ -26,7 +33,7 @@ export interface LayerProjections {
 
 export interface AttentionVariant {
   /**
-   * Builds what every layer shares (masks, RoPE tables) once and returns the per-layer builder, which
+   * Builds what every layer shares (masks, lengths) once and returns the per-layer builder, which
    * declares that layer's past_key_values inputs and present outputs and returns [batch, sequence, hidden].
    */
   prepare(g: GraphBuilder, context: AttentionContext): (projections: LayerProjections) => string;

@@ -9,7 +9,6 @@ import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { DataType } from '../onnx/onnx-proto.js';
 import { castTo, dimOf } from '../onnx/ops.js';
 import type { AttentionContext, AttentionVariant, LayerProjections } from './attention-variant.js';
-import { applyRope, ropeValues } from './rope-graph.js';
 
 /** Scores of masked positions: finite, so a fully masked row (a padding query) gives no NaN. */
 const MASKED_SCORE = -1e30;
@@ -24,7 +23,10 @@ function allowedPositions(g: GraphBuilder, context: AttentionContext): string {
     const keyPositions = g.op('Range', [g.int64([0], []), total, one]);
     const queryPositions = g.op('Unsqueeze', [g.op('Range', [past, total, one]), g.int64([1])]);
     const causal = g.op('LessOrEqual', [keyPositions, queryPositions]);
-    const padding = g.op('Unsqueeze', [g.op('Cast', [context.attentionMask], { attrs: { to: { i: DataType.BOOL } } }), g.int64([1, 2, 3])]);
+    const padding = g.op('Unsqueeze', [
+      g.op('Cast', [context.attentionMask], { attrs: { to: { i: DataType.BOOL } } }),
+      g.int64([1, 2, 3]),
+    ]);
     return g.op('And', [causal, padding]);
   });
 }
@@ -35,7 +37,6 @@ export const eagerAttention: AttentionVariant = {
     const hd = headDim(config);
     const group = config.numHeads / config.numKvHeads;
     const allowed = allowedPositions(g, context);
-    const rope = ropeValues(g, context);
     const scale = g.float([1 / Math.sqrt(hd)], []);
     const masked = g.float([MASKED_SCORE], []);
     const pastDims = ['batch_size', config.numKvHeads, 'past_sequence_length', hd];
@@ -44,18 +45,26 @@ export const eagerAttention: AttentionVariant = {
     return ({ layer, query, key, value }: LayerProjections) =>
       g.scope(`layers.${layer}/attn`, () => {
         const heads = (x: string, n: number) => g.op('Reshape', [x, g.int64([0, 0, n, hd])]);
-        // [B,S,heads,hd] → RoPE → [B, kv_heads, group, S, hd]
-        const q = applyRope(g, heads(query, config.numHeads), rope, hd);
-        const qGrouped = g.op('Transpose', [g.op('Reshape', [q, g.int64([0, 0, config.numKvHeads, group, hd])])], {
-          attrs: { perm: { ints: [0, 2, 3, 1, 4] } },
-        });
-        const toCacheLayout = (x: string) => g.op('Transpose', [x], { attrs: { perm: { ints: [0, 2, 1, 3] } } });
-        const k = toCacheLayout(applyRope(g, heads(key, config.numKvHeads), rope, hd));
+        // RoPE, then [B, S, heads·hd] → [B, kv_heads, group, S, hd]
+        const q = context.rope.rotate(query, config.numHeads);
+        const qGrouped = g.op(
+          'Transpose',
+          [g.op('Reshape', [q, g.int64([0, 0, config.numKvHeads, group, hd])])],
+          {
+            attrs: { perm: { ints: [0, 2, 3, 1, 4] } },
+          },
+        );
+        const toCacheLayout = (x: string) =>
+          g.op('Transpose', [x], { attrs: { perm: { ints: [0, 2, 1, 3] } } });
+        const k = toCacheLayout(heads(context.rope.rotate(key, config.numKvHeads), config.numKvHeads));
         const v = toCacheLayout(heads(value, config.numKvHeads));
 
         const cache = (kind: 'key' | 'value', fresh: string) => {
           const past = g.input(`past_key_values.${layer}.${kind}`, floatType, pastDims);
-          const present = g.op('Concat', [past, fresh], { attrs: { axis: { i: 2 } }, output: `present.${layer}.${kind}` });
+          const present = g.op('Concat', [past, fresh], {
+            attrs: { axis: { i: 2 } },
+            output: `present.${layer}.${kind}`,
+          });
           g.output(present, floatType, presentDims);
           // [B, kv_heads, 1, T, hd]: broadcast over the query group.
           return g.op('Unsqueeze', [present, g.int64([2])]);
@@ -67,7 +76,12 @@ export const eagerAttention: AttentionVariant = {
         // Softmax in float32 whatever the model type, as Hugging Face does.
         const raw = castTo(g, g.op('MatMul', [qGrouped, keysT]), floatType, DataType.FLOAT);
         const scores = g.op('Where', [allowed, g.op('Mul', [raw, scale]), masked]);
-        const probs = castTo(g, g.op('Softmax', [scores], { attrs: { axis: { i: -1 } } }), DataType.FLOAT, floatType);
+        const probs = castTo(
+          g,
+          g.op('Softmax', [scores], { attrs: { axis: { i: -1 } } }),
+          DataType.FLOAT,
+          floatType,
+        );
         const context5d = g.op('MatMul', [probs, values]);
         const bySequence = g.op('Transpose', [context5d], { attrs: { perm: { ints: [0, 3, 1, 2, 4] } } });
         return g.op('Reshape', [bySequence, g.int64([0, 0, config.hiddenSize])]);

@@ -101,12 +101,23 @@ export class GraphBuilder {
         ? Array.from({ length: wanted }, (_, k) => `${nodeName}/output_${k}`)
         : wanted;
     const attrs = Object.entries(options.attrs ?? {}).map(([key, value]) => attribute(key, value));
-    this.nodes.push({ name: nodeName, opType, domain: options.domain ?? '', input: inputs, output, attribute: attrs });
+    this.nodes.push({
+      name: nodeName,
+      opType,
+      domain: options.domain ?? '',
+      input: inputs,
+      output,
+      attribute: attrs,
+    });
     return output;
   }
 
   /** A single-output node. */
-  op(opType: string, inputs: string[], options: Omit<NodeOptions, 'outputs'> & { output?: string } = {}): string {
+  op(
+    opType: string,
+    inputs: string[],
+    options: Omit<NodeOptions, 'outputs'> & { output?: string } = {},
+  ): string {
     const { output, ...rest } = options;
     return this.node(opType, inputs, { ...rest, outputs: output === undefined ? 1 : [output] })[0]!;
   }

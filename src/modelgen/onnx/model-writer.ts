@@ -11,6 +11,12 @@ import { DATA_LOCATION_EXTERNAL, IR_VERSION, ModelProto, type TensorMessage } fr
 /** Above this many bytes of weights, external data is used unless told otherwise. */
 export const EXTERNAL_DATA_THRESHOLD = 1.5e9;
 
+/**
+ * Smaller initializers stay inline even with external data (as onnx's size_threshold does): ORT's shape
+ * inference must read shape constants such as Reshape targets from the model file itself.
+ */
+export const INLINE_MAX_BYTES = 1024;
+
 export interface WriteModelOptions {
   /** true: always external data; false: always inline; absent: external above EXTERNAL_DATA_THRESHOLD. */
   externalData?: boolean;
@@ -32,7 +38,11 @@ export function initializerBytes(graph: GraphBuilder): number {
   return total;
 }
 
-export function writeModel(graph: GraphBuilder, modelPath: string, options: WriteModelOptions = {}): WrittenModel {
+export function writeModel(
+  graph: GraphBuilder,
+  modelPath: string,
+  options: WriteModelOptions = {},
+): WrittenModel {
   const weightBytes = initializerBytes(graph);
   const external = options.externalData ?? weightBytes > EXTERNAL_DATA_THRESHOLD;
   const dataPath = external ? `${modelPath}.data` : undefined;
@@ -47,7 +57,7 @@ export function writeModel(graph: GraphBuilder, modelPath: string, options: Writ
         throw new Error(`initializer ${init.name}: ${bytes.byteLength} bytes, expected ${expected}`);
       }
       const tensor: TensorMessage = { name: init.name, dims: init.dims, dataType: init.dataType };
-      if (fd === undefined) {
+      if (fd === undefined || bytes.byteLength < INLINE_MAX_BYTES) {
         tensor.rawData = bytes;
       } else {
         writeAll(fd, bytes);

@@ -137,7 +137,9 @@ export type Dim = number | string;
 
 export interface ValueInfoMessage {
   name: string;
-  type: { tensorType: { elemType: DataTypeCode; shape: { dim: ({ dimValue: number } | { dimParam: string })[] } } };
+  type: {
+    tensorType: { elemType: DataTypeCode; shape: { dim: ({ dimValue: number } | { dimParam: string })[] } };
+  };
 }
 
 export function valueInfo(name: string, elemType: DataTypeCode, dims: readonly Dim[]): ValueInfoMessage {

@@ -24,7 +24,7 @@ const pathOf = (instancePath: string) =>
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 
 /** Any error thrown while serving a request, in the caller's terms. */
-function toHttpError(error: FastifyError, bodyLimit: number): HttpError {
+export function toHttpError(error: FastifyError, bodyLimit: number): HttpError {
   if (error instanceof HttpError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
     const details = fieldErrors(

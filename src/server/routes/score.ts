@@ -6,6 +6,7 @@ import { type ScoreResponse, scoreResponseSchema } from '../../../schemas/score-
 import type { SequenceDone, SequenceSpec } from '../../scheduler/sequence-event.js';
 import type { App, GenerationStats } from '../app.js';
 import { chatPromptIds } from '../chat-template.js';
+import { clientGeneration } from '../client-generation.js';
 import {
   type GenerationOptions,
   ignoredParameters,
@@ -74,7 +75,12 @@ function promptIdsOf(input: ScoreInput, model: LoadedModel, options: GenerationO
   });
 }
 
-function checkContext(field: string, promptTokens: number, maxNewTokens: number, context: number): void {
+export function checkContext(
+  field: string,
+  promptTokens: number,
+  maxNewTokens: number,
+  context: number,
+): void {
   if (promptTokens + maxNewTokens > context) {
     throw HttpError.badField(
       field,
@@ -85,7 +91,7 @@ function checkContext(field: string, promptTokens: number, maxNewTokens: number,
 }
 
 /** A finished request's outcome: the first sequence that did not end normally decides the error. */
-function checkOutcome(done: readonly SequenceDone[], timeoutMs: number): void {
+export function checkOutcome(done: readonly SequenceDone[], timeoutMs: number): void {
   for (const sequence of done) {
     if (sequence.finishReason === 'timeout') {
       throw new HttpError(
@@ -107,7 +113,7 @@ function checkOutcome(done: readonly SequenceDone[], timeoutMs: number): void {
   }
 }
 
-function statsOf(done: readonly SequenceDone[]): GenerationStats {
+export function statsOf(done: readonly SequenceDone[]): GenerationStats {
   const firstTokens = done.flatMap((d) => (d.firstTokenMs === undefined ? [] : [d.firstTokenMs]));
   return {
     promptTokens: done.reduce((sum, d) => sum + d.promptTokens, 0),
@@ -165,35 +171,15 @@ export function registerScoreRoute(app: App, options: ScoreRouteOptions): void {
         }),
       );
 
-      const release = admission.tryEnter();
-      if (release === undefined) {
-        throw new HttpError(
-          429,
-          'TooManyRequests',
-          `${admission.limit} requests are already in flight`,
-          undefined,
-          {
-            'retry-after': '1',
-          },
-        );
-      }
-      // A client that goes away cancels its sequences; 'close' after the answer is sent means nothing.
-      const clientGone = new AbortController();
-      const onClose = () => {
-        if (!reply.raw.writableEnded) clientGone.abort();
-      };
-      reply.raw.once('close', onClose);
+      // Admission (429), the request timeout, and cancellation when the client goes away.
+      const events = clientGeneration(specs, {
+        admission,
+        scheduler: model.scheduler,
+        response: reply.raw,
+        timeoutMs: options.requestTimeoutMs,
+      });
       const done: SequenceDone[] = [];
-      try {
-        const events = model.scheduler.generate(specs, {
-          signal: clientGone.signal,
-          timeoutMs: options.requestTimeoutMs,
-        });
-        for await (const event of events) if (event.type === 'done') done[event.index] = event;
-      } finally {
-        release();
-        reply.raw.off('close', onClose);
-      }
+      for await (const event of events) if (event.type === 'done') done[event.index] = event;
       request.generation = statsOf(done);
       checkOutcome(done, options.requestTimeoutMs);
       return responseOf(input, done, generation.returnFullText);

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** Token counts of one request, summed over its choices. */
+export const usageSchema = z
+  .object({
+    prompt_tokens: z.number().int(),
+    completion_tokens: z.number().int(),
+    total_tokens: z.number().int(),
+  })
+  .meta({ id: 'Usage' });
+
+export type Usage = z.output<typeof usageSchema>;
+
+/** Why a choice ended: a stop string or end-of-sequence, or max_tokens. */
+export const openAiFinishReasonSchema = z.enum(['stop', 'length']);
+
+export type OpenAiFinishReason = z.output<typeof openAiFinishReasonSchema>;

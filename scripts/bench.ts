@@ -1,0 +1,182 @@
+/**
+ * `npm run bench`: the committed benchmark. (a) the bare ONNX Runtime decode ceiling on the `bench` preset,
+ * (b) the server's single-stream rate, (c) its aggregate rate with 16 concurrent clients; prints the ratios
+ * b/a and c/b and rewrites BENCHMARKS.md.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { arch, availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { env as ortEnv } from 'onnxruntime-node';
+import {
+  type BenchmarkRun,
+  ratios,
+  renderBenchmarksMarkdown,
+  TARGETS,
+} from '../src/bench/benchmarks-markdown.js';
+import { measureDecodeCeiling } from '../src/bench/decode-ceiling.js';
+import { type BenchOptions, type BenchResult, runBench } from '../src/bench/load-generator.js';
+import { formatReport } from '../src/bench/report.js';
+import { startServer } from '../src/bench/spawned-server.js';
+import { createRandomModel } from '../src/modelgen/create-random-model.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MODEL_DIR = join(REPO_ROOT, 'models', 'bench');
+const PRESET = 'bench';
+
+/** The workload the acceptance criteria name: 32-token prompts, 64 new tokens, 16 concurrent clients. */
+const PROMPT_TOKENS = 32;
+const NEW_TOKENS = 64;
+const CONCURRENCY = 16;
+const CEILING_REPETITIONS = 5;
+const SINGLE = { requests: 16, warmup: 2 };
+const CONCURRENT = { requests: 6 * CONCURRENCY, warmup: CONCURRENCY };
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Written beside its place and renamed, so an interrupted run leaves no half model that looks whole. */
+async function ensureModel(): Promise<void> {
+  if (existsSync(join(MODEL_DIR, 'model.onnx'))) return;
+  log(`creating the ${PRESET} model in ${relative(REPO_ROOT, MODEL_DIR)} …`);
+  const partial = `${MODEL_DIR}.partial-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  await createRandomModel({ preset: PRESET, outDir: partial });
+  await rm(MODEL_DIR, { recursive: true, force: true });
+  await rename(partial, MODEL_DIR);
+}
+
+async function modelShape(): Promise<Record<string, unknown>> {
+  const config = JSON.parse(await readFile(join(MODEL_DIR, 'config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const keys = [
+    'hidden_size',
+    'num_hidden_layers',
+    'num_attention_heads',
+    'num_key_value_heads',
+    'intermediate_size',
+    'vocab_size',
+    'torch_dtype',
+  ];
+  return Object.fromEntries(keys.filter((key) => key in config).map((key) => [key, config[key]]));
+}
+
+function modelSizeMiB(): number {
+  const files = ['model.onnx', 'model.onnx.data', 'model.onnx_data'].map((name) => join(MODEL_DIR, name));
+  return (
+    files.filter((file) => existsSync(file)).reduce((sum, file) => sum + statSync(file).size, 0) / 2 ** 20
+  );
+}
+
+async function measureServer(url: URL, label: string, concurrency: number, counts: typeof SINGLE) {
+  const options: BenchOptions = {
+    url,
+    route: 'auto',
+    concurrency,
+    requests: counts.requests,
+    durationS: 600,
+    promptTokens: PROMPT_TOKENS,
+    maxNewTokens: NEW_TOKENS,
+    timeoutS: 300,
+    warmupRequests: counts.warmup,
+  };
+  log(`\n${label}`);
+  const result = await runBench(options);
+  log(formatReport(result));
+  if (result.requests.ok === 0) throw new Error(`${label}: every request failed`);
+  return result;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const outFile = values.out ?? join(REPO_ROOT, 'BENCHMARKS.md');
+  const cores = availableParallelism();
+  const loadAverage = loadavg()[0]!;
+  // One worker using every core: the server's own default for one worker, and what (a) gets too.
+  const server = { workers: 1, intraOpThreads: Math.max(1, cores), maxBatchSize: CONCURRENCY };
+
+  await ensureModel();
+  log(
+    `(a) bare decode ceiling: ${PROMPT_TOKENS}-token prefill, then ${NEW_TOKENS} decode steps at batch 1 …`,
+  );
+  const ceiling = await measureDecodeCeiling({
+    modelDir: MODEL_DIR,
+    intraOpThreads: server.intraOpThreads,
+    promptTokens: PROMPT_TOKENS,
+    decodeSteps: NEW_TOKENS,
+    repetitions: CEILING_REPETITIONS,
+  });
+  log(`(a) ${ceiling.tokensPerS.toFixed(1)} tokens/s (median of ${CEILING_REPETITIONS})`);
+
+  log('starting the server …');
+  const spawned = await startServer([
+    '--model',
+    MODEL_DIR,
+    '--workers',
+    String(server.workers),
+    '--intra-op-threads',
+    String(server.intraOpThreads),
+    '--max-batch-size',
+    String(server.maxBatchSize),
+  ]);
+  let single: BenchResult;
+  let concurrent: BenchResult;
+  try {
+    single = await measureServer(spawned.url, '(b) one client', 1, SINGLE);
+    concurrent = await measureServer(
+      spawned.url,
+      `(c) ${CONCURRENCY} concurrent clients`,
+      CONCURRENCY,
+      CONCURRENT,
+    );
+  } finally {
+    const code = await spawned.stop(10_000);
+    if (code === null) log('note: the server did not exit within 10 s of SIGTERM and was killed');
+    else if (code !== 0) log(`note: the server exited with code ${code} on SIGTERM`);
+  }
+
+  const run: BenchmarkRun = {
+    date: new Date().toISOString(),
+    command: 'npm run build && npm run bench',
+    machine: {
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      cores,
+      loadAverage,
+      memoryGiB: totalmem() / 2 ** 30,
+      os: `${type()} ${release()} ${arch()}`,
+      node: process.version,
+      onnxruntime: ortEnv.versions.node ?? ortEnv.versions.common,
+    },
+    model: {
+      dir: relative(REPO_ROOT, MODEL_DIR),
+      preset: PRESET,
+      shape: await modelShape(),
+      sizeMiB: modelSizeMiB(),
+    },
+    server,
+    decodeSteps: NEW_TOKENS,
+    repetitions: CEILING_REPETITIONS,
+    warmupRequests: { single: SINGLE.warmup, concurrent: CONCURRENT.warmup },
+    ceiling,
+    single,
+    concurrent,
+  };
+  const r = ratios(run);
+  log('');
+  log(`(a) bare decode ceiling        ${ceiling.tokensPerS.toFixed(1)} tokens/s`);
+  log(`(b) server, one client         ${single.generatedTokensPerS.toFixed(1)} tokens/s`);
+  log(`(c) server, ${CONCURRENCY} clients        ${concurrent.generatedTokensPerS.toFixed(1)} tokens/s`);
+  log(`b/a = ${r.singleOverCeiling.toFixed(3)} (target ≥ ${TARGETS.singleOverCeiling})`);
+  log(`c/b = ${r.concurrentOverSingle.toFixed(2)} (target ≥ ${TARGETS.concurrentOverSingle})`);
+  log(`machine: ${run.machine.cpuModel}, ${cores} cores`);
+  await writeFile(outFile, renderBenchmarksMarkdown(run));
+  log(`wrote ${relative(process.cwd(), outFile) || outFile}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,23 @@
+import type { App } from './app.js';
+import type { OpenAiRouteOptions } from './openai-route-options.js';
+import { registerOpenAiErrors } from './plugins/openai-errors.js';
+import { registerChatRoute } from './routes/openai-chat.js';
+import { registerCompletionsRoute } from './routes/openai-completions.js';
+import { registerModelsRoute } from './routes/openai-models.js';
+
+/**
+ * The OpenAI-compatible routes under /v1, in a plugin scope of their own so that their errors (and unknown
+ * /v1 paths) answer OpenAI's error shape. Auth, request ids, draining and the request log are the server's
+ * hooks, inherited from the root.
+ */
+export function registerOpenAiApi(app: App, options: OpenAiRouteOptions): void {
+  app.register(
+    async (v1: App) => {
+      registerOpenAiErrors(v1, options.bodyLimit);
+      registerModelsRoute(v1, options);
+      registerCompletionsRoute(v1, options);
+      registerChatRoute(v1, options);
+    },
+    { prefix: '/v1' },
+  );
+}

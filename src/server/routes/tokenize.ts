@@ -1,0 +1,33 @@
+import { errorResponseSchema } from '../../../schemas/error.js';
+import { tokenizeRequestSchema, tokenizeResponseSchema } from '../../../schemas/tokenize.js';
+import type { App } from '../app.js';
+import { HttpError } from '../http-error.js';
+
+/** POST /tokenize (CONTRACT §4): the ids a prompt becomes, and their vocabulary pieces. */
+export function registerTokenizeRoute(app: App): void {
+  app.post(
+    '/tokenize',
+    {
+      schema: {
+        summary: 'Text → token ids and pieces, as prompts are tokenized (text like `<s>` stays text)',
+        security: [{ bearerAuth: [] }, {}],
+        body: tokenizeRequestSchema,
+        response: {
+          200: tokenizeResponseSchema,
+          400: errorResponseSchema,
+          401: errorResponseSchema,
+          413: errorResponseSchema,
+          415: errorResponseSchema,
+          503: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => {
+      const service = app.endpoint.model;
+      if (service === undefined) throw new HttpError(503, 'ServiceUnavailable', 'no model is configured');
+      const { tokenizer } = service.require();
+      const ids = tokenizer.encode(request.body.text, { addBos: request.body.add_special_tokens ?? true });
+      return { ids, tokens: ids.map((id) => tokenizer.idToPiece(id)) };
+    },
+  );
+}

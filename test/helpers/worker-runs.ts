@@ -1,0 +1,76 @@
+/** Running sequences through a real WorkerHandle in tests: requests, and everything one sequence received. */
+import { type GenerationRequest, GREEDY } from '../../src/engine/generation-params.js';
+import { type SequenceEvent, type StepEvent, WorkerHandle } from '../../src/worker/handle.js';
+import type { WorkerOptions } from '../../src/worker/protocol.js';
+
+export type DoneEvent = Extract<SequenceEvent, { type: 'done' }>;
+export type TokenEvent = Extract<SequenceEvent, { type: 'token' }>;
+
+export interface SequenceRun {
+  tokens: TokenEvent[];
+  done: DoneEvent;
+}
+
+export function startWorker(modelDir: string, options: Partial<WorkerOptions> = {}): WorkerHandle {
+  return new WorkerHandle({
+    modelDir,
+    provider: 'cpu',
+    deviceId: 0,
+    intraOpThreads: 1,
+    maxBatchSize: 8,
+    prefillChunkTokens: 64,
+    ...options,
+  });
+}
+
+let nextId = 0;
+
+/** A greedy request unless `overrides` says otherwise; a fresh id each time. */
+export function request(
+  promptIds: number[],
+  stopping: Partial<GenerationRequest['stopping']> = {},
+  sampling: Partial<GenerationRequest['sampling']> = {},
+): GenerationRequest {
+  return {
+    id: `seq-${nextId++}`,
+    promptIds,
+    sampling: { ...GREEDY, ...sampling },
+    stopping: { maxNewTokens: 16, stop: [], ignoreEos: false, ...stopping },
+  };
+}
+
+/**
+ * Submits a request; resolves with its events once done. `onToken` sees each token event as it arrives (with
+ * how many came before), e.g. to submit or cancel others mid-way.
+ */
+export function collect(
+  handle: WorkerHandle,
+  req: GenerationRequest,
+  onToken?: (event: TokenEvent, count: number) => void,
+): Promise<SequenceRun> {
+  return new Promise((resolve) => {
+    const tokens: TokenEvent[] = [];
+    handle.submit(req, (event) => {
+      if (event.type === 'token') {
+        tokens.push(event);
+        onToken?.(event, tokens.length);
+      } else resolve({ tokens, done: event });
+    });
+  });
+}
+
+/** Each run alone, one after another: the reference a batch must reproduce. */
+export async function runAlone(handle: WorkerHandle, requests: GenerationRequest[]): Promise<SequenceRun[]> {
+  const runs: SequenceRun[] = [];
+  for (const req of requests) runs.push(await collect(handle, { ...req, id: `${req.id}-alone` }));
+  return runs;
+}
+
+export const tokenIds = (run: SequenceRun) => run.tokens.map((t) => t.tokenId);
+
+/** Every 'step' event of a handle from now on. */
+export function recordSteps(handle: WorkerHandle): StepEvent[] {
+  const steps: StepEvent[] = [];
+  handle.on('step', (step) => steps.push(step));
+  return steps;
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { GenerationRequest } from '../src/engine/generation-params.js';
+import { loadTokenizer } from '../src/tokenizer/load.js';
+import { tinyRandomModel } from './helpers/models.js';
+import { collect, request, startWorker } from './helpers/worker-runs.js';
+
+let modelDir: string;
+let scratch: string;
+let prompt: number[];
+
+before(async () => {
+  modelDir = await tinyRandomModel();
+  prompt = (await loadTokenizer(modelDir)).encode('Hello there');
+  scratch = await mkdtemp(join(tmpdir(), 'worker-handle-'));
+});
+
+after(() => rm(scratch, { recursive: true, force: true }));
+
+test('a model that fails to load rejects ready with the reason', async () => {
+  const missing = startWorker(join(scratch, 'no-such-model'));
+  await assert.rejects(missing.ready, /config\.json/);
+
+  const broken = join(scratch, 'broken');
+  await cp(modelDir, broken, { recursive: true });
+  await writeFile(join(broken, 'model.onnx'), 'not a protobuf');
+  const handle = startWorker(broken);
+  const exits: Error[] = [];
+  handle.on('exit', (err) => exits.push(err));
+  await assert.rejects(
+    handle.ready,
+    (err: Error) => err.message.length > 0 && !/worker exited/.test(err.message),
+  );
+  // The thread ends by itself after a failed load; that is not a crash.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(exits, []);
+});
+
+test('shutdown lets in-flight sequences finish, then the worker exits', async () => {
+  const handle = startWorker(modelDir);
+  await handle.ready;
+  const exits: Error[] = [];
+  handle.on('exit', (err) => exits.push(err));
+  const runs = [1, 2, 3].map(() => collect(handle, request(prompt, { maxNewTokens: 40, ignoreEos: true })));
+  await handle.shutdown();
+  for (const run of await Promise.all(runs)) {
+    assert.equal(run.done.finishReason, 'length');
+    assert.equal(run.tokens.length, 40);
+  }
+  assert.equal(handle.inFlight, 0);
+  assert.deepEqual(exits, []);
+});
+
+test('terminate ends in-flight sequences with an error', async () => {
+  const handle = startWorker(modelDir);
+  await handle.ready;
+  const run = collect(handle, request(prompt, { maxNewTokens: 1000, ignoreEos: true }), (_, count) => {
+    if (count === 3) void handle.terminate();
+  });
+  const { done } = await run;
+  assert.equal(done.finishReason, 'error');
+  assert.match(done.error!, /worker ended/);
+});
+
+test('a worker that crashes fails what it held and reports the exit', async () => {
+  const handle = startWorker(modelDir);
+  await handle.ready;
+  const exited = new Promise<Error>((resolve) => handle.on('exit', resolve));
+  const running = collect(handle, request(prompt, { maxNewTokens: 1000, ignoreEos: true }));
+  // A request no validator would pass: the loop throws on it, outside any step, and the thread dies.
+  const malformed = { id: 'bad', promptIds: null } as unknown as GenerationRequest;
+  const crashed = collect(handle, malformed);
+  assert.equal((await running).done.finishReason, 'error');
+  assert.equal((await crashed).done.finishReason, 'error');
+  assert.ok((await exited).message.length > 0);
+  assert.equal(handle.inFlight, 0);
+});
+
+test('submitting an id already in flight throws', async () => {
+  const handle = startWorker(modelDir);
+  try {
+    await handle.ready;
+    const req = request(prompt, { maxNewTokens: 20 });
+    const run = collect(handle, req);
+    assert.throws(() => handle.submit(req, () => {}), /already in this worker/);
+    assert.equal((await run).done.finishReason, 'length');
+  } finally {
+    await handle.shutdown();
+  }
+});
