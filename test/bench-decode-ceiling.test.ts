@@ -10,6 +10,7 @@ test('the decode ceiling runs prefill then timed decode steps on the real sessio
     intraOpThreads: 1,
     promptTokens: 12,
     decodeSteps: 20,
+    batch: 1,
     repetitions: 3,
   });
   assert.equal(ceiling.promptTokens, 12);
@@ -24,7 +25,29 @@ test('the decode ceiling runs prefill then timed decode steps on the real sessio
 test('a run longer than the context is refused before timing anything', async () => {
   const modelDir = await tinyRandomModel({ overrides: { maxPositions: 16 } });
   await assert.rejects(
-    measureDecodeCeiling({ modelDir, intraOpThreads: 1, promptTokens: 12, decodeSteps: 20, repetitions: 1 }),
+    measureDecodeCeiling({
+      modelDir,
+      intraOpThreads: 1,
+      promptTokens: 12,
+      decodeSteps: 20,
+      batch: 1,
+      repetitions: 1,
+    }),
     /12 prompt tokens \+ 20 decode steps exceed the model's context of 16/,
   );
+});
+
+test('a batched ceiling decodes every row in step', async () => {
+  const modelDir = await tinyRandomModel();
+  const ceiling = await measureDecodeCeiling({
+    modelDir,
+    intraOpThreads: 1,
+    promptTokens: 6,
+    decodeSteps: 8,
+    batch: 3,
+    repetitions: 1,
+  });
+  assert.equal(ceiling.promptTokens, 6);
+  assert.equal(ceiling.repetitionTokensPerS.length, 1);
+  assert.ok(ceiling.tokensPerS > 0);
 });

@@ -60,3 +60,8 @@ test('float16 graphs (Uint16Array tensors) run, batched as alone', async () => {
   for (const [i, tokens] of run.alone.entries())
     assert.deepEqual(tokens.slice(0, 3), float32.alone[i]!.slice(0, 3));
 });
+
+test('a graph with a fixed-length shared KV buffer (GroupQueryAttention) is refused at load, with the reason', async () => {
+  const handle = startWorker(await tinyRandomModel({ graph: { attention: 'gqa' } }));
+  await assert.rejects(handle.ready, /past_key_values\.0\.key has a fixed past length of 1024/);
+});

@@ -83,57 +83,59 @@ test('prefill then decode steps with the KV cache fed back equals one full pass'
   assert.ok(maxAbsDiff(stepwise, full.logits) < 1e-5, `max abs diff ${maxAbsDiff(stepwise, full.logits)}`);
 });
 
-test('a left-padded batch of two sequences equals each sequence run alone', async () => {
-  const { session: s } = await session(GQA);
-  const long = PROMPT;
-  const short = [1, 250, 8, 64];
-  const pad = long.length - short.length;
-  const mask = [long.map(() => 1), [...Array(pad).fill(0), ...short.map(() => 1)]];
-  // position_ids = cumsum(mask) − 1, clamped at 0 on the padding (as Optimum and HF generate do).
-  const positions = mask.map((row) => {
-    let seen = 0;
-    return row.map((m) => {
-      seen += m;
-      return Math.max(0, seen - 1);
+for (const fused of [false, true]) {
+  test(`a left-padded batch of two sequences equals each sequence run alone${fused ? ' (fused kernels)' : ''}`, async () => {
+    const { session: s } = await session(GQA, { fused });
+    const long = PROMPT;
+    const short = [1, 250, 8, 64];
+    const pad = long.length - short.length;
+    const mask = [long.map(() => 1), [...Array(pad).fill(0), ...short.map(() => 1)]];
+    // position_ids = cumsum(mask) − 1: −1 on the padding, which the graph must tolerate.
+    const positions = mask.map((row) => {
+      let seen = 0;
+      return row.map((m) => {
+        seen += m;
+        return seen - 1;
+      });
     });
-  });
-  const batchPrefill = await runLlamaStep(s, GQA, {
-    ids: [long, [...Array(pad).fill(0), ...short]],
-    mask,
-    positions,
-  });
-  const vocab = GQA.vocabSize;
-  const alone = [await runLlamaStep(s, GQA, single(long)), await runLlamaStep(s, GQA, single(short))];
-  const row = (logits: Float32Array, b: number, pos: number, len: number) =>
-    logits.subarray((b * len + pos) * vocab, (b * len + pos + 1) * vocab);
-  for (let i = 0; i < short.length; i++) {
-    const diff = maxAbsDiff(
-      row(batchPrefill.logits, 1, pad + i, long.length),
-      row(alone[1]!.logits, 0, i, short.length),
-    );
-    assert.ok(diff < 1e-5, `short sequence position ${i}: ${diff}`);
-  }
-  assert.ok(maxAbsDiff(batchPrefill.logits.subarray(0, long.length * vocab), alone[0]!.logits) < 1e-5);
+    const batchPrefill = await runLlamaStep(s, GQA, {
+      ids: [long, [...Array(pad).fill(0), ...short]],
+      mask,
+      positions,
+    });
+    const vocab = GQA.vocabSize;
+    const alone = [await runLlamaStep(s, GQA, single(long)), await runLlamaStep(s, GQA, single(short))];
+    const row = (logits: Float32Array, b: number, pos: number, len: number) =>
+      logits.subarray((b * len + pos) * vocab, (b * len + pos + 1) * vocab);
+    for (let i = 0; i < short.length; i++) {
+      const diff = maxAbsDiff(
+        row(batchPrefill.logits, 1, pad + i, long.length),
+        row(alone[1]!.logits, 0, i, short.length),
+      );
+      assert.ok(diff < 1e-5, `short sequence position ${i}: ${diff}`);
+    }
+    assert.ok(maxAbsDiff(batchPrefill.logits.subarray(0, long.length * vocab), alone[0]!.logits) < 1e-5);
 
-  // One decode step for both rows on top of the padded past.
-  const next = [5, 6];
-  const decode = await runLlamaStep(s, GQA, {
-    ids: next.map((id) => [id]),
-    mask: mask.map((r) => [...r, 1]),
-    positions: [[long.length], [short.length]],
-    past: batchPrefill.past,
+    // One decode step for both rows on top of the padded past.
+    const next = [5, 6];
+    const decode = await runLlamaStep(s, GQA, {
+      ids: next.map((id) => [id]),
+      mask: mask.map((r) => [...r, 1]),
+      positions: [[long.length], [short.length]],
+      past: batchPrefill.past,
+    });
+    const aloneNext = [
+      await runLlamaStep(s, GQA, single([...long, next[0]!])),
+      await runLlamaStep(s, GQA, single([...short, next[1]!])),
+    ];
+    assert.ok(
+      maxAbsDiff(decode.logits.subarray(0, vocab), aloneNext[0]!.logits.subarray(long.length * vocab)) < 1e-5,
+    );
+    assert.ok(
+      maxAbsDiff(decode.logits.subarray(vocab), aloneNext[1]!.logits.subarray(short.length * vocab)) < 1e-5,
+    );
   });
-  const aloneNext = [
-    await runLlamaStep(s, GQA, single([...long, next[0]!])),
-    await runLlamaStep(s, GQA, single([...short, next[1]!])),
-  ];
-  assert.ok(
-    maxAbsDiff(decode.logits.subarray(0, vocab), aloneNext[0]!.logits.subarray(long.length * vocab)) < 1e-5,
-  );
-  assert.ok(
-    maxAbsDiff(decode.logits.subarray(vocab), aloneNext[1]!.logits.subarray(short.length * vocab)) < 1e-5,
-  );
-});
+}
 
 test("logits: 'last' equals the last row of 'all'", async () => {
   const all = await session(GQA);

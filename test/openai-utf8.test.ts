@@ -8,7 +8,8 @@
  * common instead: a seeded random-weight model with aidreams260K's 512-piece vocabulary (half of it the 256
  * byte pieces), sampled at temperature 2. Random bytes then form whole 2- and 3-byte characters in most
  * 300-token answers (4-byte ones, like emoji, are too rare to wait for: each needs four bytes in a row from
- * the right ranges; they go through the same code). Seeds are tried in order until an answer holds a
+ * the right ranges; they take the same path, and tokenizer-decode.test.ts streams an emoji's four byte pieces
+ * through the decoder itself). Seeds are tried in order until an answer holds a
  * character from byte pieces, which with these settings is the first seed or the next; the run is then
  * deterministic. Invalid byte runs decode to U+FFFD, as the one-shot decode of the same bytes does.
  */

@@ -12,7 +12,13 @@ let scheduler: Scheduler;
 before(async () => {
   const modelDir = await tinyRandomModel();
   // One worker holding one sequence at a time: the order sequences finish in is the order they were served.
-  pool = new WorkerPool(1, { modelDir, provider: 'cpu', intraOpThreads: 1, maxBatchSize: 1, prefillChunkTokens: 512 });
+  pool = new WorkerPool(1, {
+    modelDir,
+    provider: 'cpu',
+    intraOpThreads: 1,
+    maxBatchSize: 1,
+    prefillChunkTokens: 512,
+  });
   scheduler = new Scheduler(pool, 1);
   await pool.ready();
 });

@@ -25,7 +25,9 @@ after(() => server?.close());
 const score = (prompts: string[], parameters: Record<string, unknown>) =>
   postJson(`${server.url}/score`, { input_data: { input_string: prompts, parameters } });
 
-test('served aidreams260K reproduces llama2.c greedy texts through /score (return_full_text true)', { skip }, async () => {
+test('served aidreams260K reproduces llama2.c greedy texts through /score (return_full_text true)', {
+  skip,
+}, async () => {
   for (const reference of references) {
     const { status, json } = await score([reference.prompt], {
       do_sample: false,
@@ -36,7 +38,9 @@ test('served aidreams260K reproduces llama2.c greedy texts through /score (retur
   }
 });
 
-test('... and the continuation alone with return_full_text false, all prompts in one batched request', { skip }, async () => {
+test('... and the continuation alone with return_full_text false, all prompts in one batched request', {
+  skip,
+}, async () => {
   const { status, json } = await score(
     references.map((r) => r.prompt),
     { do_sample: false, max_new_tokens: references[0]!.max_new_tokens, return_full_text: false },

@@ -35,6 +35,8 @@ test('both keys are accepted', async () => {
 });
 
 test('metrics and the OpenAPI document need a key too; the health probes do not', async () => {
-  for (const path of ['/metrics', '/swagger.json']) assert.equal((await fetch(`${server.url}${path}`)).status, 401, path);
-  for (const path of ['/', '/health/live', '/health/ready']) assert.equal((await fetch(`${server.url}${path}`)).status, 200, path);
+  for (const path of ['/metrics', '/swagger.json'])
+    assert.equal((await fetch(`${server.url}${path}`)).status, 401, path);
+  for (const path of ['/', '/health/live', '/health/ready'])
+    assert.equal((await fetch(`${server.url}${path}`)).status, 200, path);
 });

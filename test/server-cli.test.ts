@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { tinyRandomModel } from './helpers/models.js';
 import { CLI } from './helpers/paths.js';
 import { metricValue, postJson } from './helpers/server.js';
 
 /** Starts `llama-endpoint serve` configured through environment variables; resolves once it printed its curl line. */
-async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stdout: string[] }> {
+async function serve(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; stdout: string[] }> {
   const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...process.env, ...env } });
   const stdout: string[] = [];
   let url: string | undefined;
@@ -28,7 +30,10 @@ async function serve(env: Record<string, string>): Promise<{ child: ChildProcess
     if (child.exitCode !== null || Date.now() > end) throw new Error(`serve did not get ready: ${stderr}`);
     await delay(20);
   }
-  assert.match(stderr, /ready: curl -s http:\/\/127\.0\.0\.1:\d+\/score -H "Authorization: Bearer \$API_KEY"/);
+  assert.match(
+    stderr,
+    /ready: curl -s http:\/\/127\.0\.0\.1:\d+\/score -H "Authorization: Bearer \$API_KEY"/,
+  );
   return { child, url: url!, stdout };
 }
 
@@ -46,9 +51,16 @@ test('serve reads its settings from the environment, drains on SIGTERM and exits
   assert.equal(root.status, 200);
   assert.equal(root.headers.get('azureml-model-deployment'), 'blue');
 
-  const long = { input_data: { input_string: ['Keep going'], parameters: { max_new_tokens: 900, ignore_eos: true } } };
+  const long = {
+    input_data: { input_string: ['Keep going'], parameters: { max_new_tokens: 900, ignore_eos: true } },
+  };
   const inFlight = postJson(`${url}/score`, long, auth);
-  while (metricValue(await (await fetch(`${url}/metrics`, { headers: auth })).text(), 'llama_endpoint_requests_running') !== 1) {
+  while (
+    metricValue(
+      await (await fetch(`${url}/metrics`, { headers: auth })).text(),
+      'llama_endpoint_requests_running',
+    ) !== 1
+  ) {
     await delay(10);
   }
   child.kill('SIGTERM');

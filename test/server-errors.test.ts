@@ -10,7 +10,9 @@ before(async () => {
 });
 after(() => server.close());
 
-const prompts = (parameters: Record<string, unknown>) => ({ input_data: { input_string: ['Hi'], parameters } });
+const prompts = (parameters: Record<string, unknown>) => ({
+  input_data: { input_string: ['Hi'], parameters },
+});
 
 interface BadInput {
   name: string;
@@ -26,8 +28,22 @@ interface BadInput {
 }
 
 const CASES: BadInput[] = [
-  { name: 'not JSON', body: '{"input_data": [', status: 400, code: 'BadRequest', field: '(body)', says: /JSON/ },
-  { name: 'missing input_data', body: { inputs: ['Hi'] }, status: 400, code: 'BadRequest', field: 'input_data', says: /required/ },
+  {
+    name: 'not JSON',
+    body: '{"input_data": [',
+    status: 400,
+    code: 'BadRequest',
+    field: '(body)',
+    says: /JSON/,
+  },
+  {
+    name: 'missing input_data',
+    body: { inputs: ['Hi'] },
+    status: 400,
+    code: 'BadRequest',
+    field: 'input_data',
+    says: /required/,
+  },
   {
     name: 'input_string not a list',
     body: { input_data: { input_string: 'Hi' } },
@@ -68,7 +84,14 @@ const CASES: BadInput[] = [
     field: 'input_data.parameters.temperature',
     says: />= 0/,
   },
-  { name: 'top_p 0', body: prompts({ top_p: 0 }), status: 400, code: 'BadRequest', field: 'input_data.parameters.top_p', says: /> 0/ },
+  {
+    name: 'top_p 0',
+    body: prompts({ top_p: 0 }),
+    status: 400,
+    code: 'BadRequest',
+    field: 'input_data.parameters.top_p',
+    says: /> 0/,
+  },
   {
     name: 'top_p 1.5',
     body: prompts({ top_p: 1.5 }),
@@ -77,7 +100,14 @@ const CASES: BadInput[] = [
     field: 'input_data.parameters.top_p',
     says: /<= 1/,
   },
-  { name: 'top_k -2', body: prompts({ top_k: -2 }), status: 400, code: 'BadRequest', field: 'input_data.parameters.top_k', says: />= -1/ },
+  {
+    name: 'top_k -2',
+    body: prompts({ top_k: -2 }),
+    status: 400,
+    code: 'BadRequest',
+    field: 'input_data.parameters.top_k',
+    says: />= -1/,
+  },
   {
     name: 'max_new_tokens 0',
     body: prompts({ max_new_tokens: 0 }),
@@ -102,7 +132,14 @@ const CASES: BadInput[] = [
     field: 'input_data[0]',
     says: /\d+ prompt tokens \+ 500 max_new_tokens = \d+, more than the model's context of 1024/,
   },
-  { name: 'n 2', body: prompts({ n: 2 }), status: 400, code: 'BadRequest', field: 'input_data.parameters.n', says: /must be 1/ },
+  {
+    name: 'n 2',
+    body: prompts({ n: 2 }),
+    status: 400,
+    code: 'BadRequest',
+    field: 'input_data.parameters.n',
+    says: /must be 1/,
+  },
   {
     name: 'parameters of the second form',
     body: { input_data: ['Hi'], params: { repetition_penalty: 0 } },
@@ -120,7 +157,14 @@ const CASES: BadInput[] = [
   },
   {
     name: 'chat roles out of order',
-    body: { input_data: { input_string: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }] } },
+    body: {
+      input_data: {
+        input_string: [
+          { role: 'user', content: 'a' },
+          { role: 'user', content: 'b' },
+        ],
+      },
+    },
     status: 400,
     code: 'BadRequest',
     field: 'input_data.input_string[1].role',
@@ -128,7 +172,14 @@ const CASES: BadInput[] = [
   },
   {
     name: 'chat ending with the assistant',
-    body: { input_data: { input_string: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] } },
+    body: {
+      input_data: {
+        input_string: [
+          { role: 'user', content: 'a' },
+          { role: 'assistant', content: 'b' },
+        ],
+      },
+    },
     status: 400,
     code: 'BadRequest',
     field: 'input_data.input_string[1].role',
@@ -162,9 +213,14 @@ for (const bad of CASES) {
     });
     assert.equal(response.status, bad.status);
     assert.match(response.headers.get('content-type') ?? '', /application\/json/);
-    const { error } = (await response.json()) as { error: { code: string; message: string; details?: unknown[] } };
+    const { error } = (await response.json()) as {
+      error: { code: string; message: string; details?: unknown[] };
+    };
     assert.equal(error.code, bad.code);
-    assert.ok(error.message.includes(bad.field), `message ${JSON.stringify(error.message)} names ${bad.field}`);
+    assert.ok(
+      error.message.includes(bad.field),
+      `message ${JSON.stringify(error.message)} names ${bad.field}`,
+    );
     if (bad.says) assert.match(error.message, bad.says);
     if (bad.status === 400) assert.ok(Array.isArray(error.details) && error.details.length > 0);
   });

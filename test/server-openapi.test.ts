@@ -25,7 +25,8 @@ test('/swagger.json is a valid OpenAPI 3 document describing /score and the prob
   // validate() dereferences in place: give it a copy.
   await SwaggerParser.validate(structuredClone(document) as never);
   const paths = document.paths as Record<string, Record<string, unknown>>;
-  for (const path of ['/score', '/', '/health/live', '/health/ready', '/metrics']) assert.ok(paths[path], path);
+  for (const path of ['/score', '/', '/health/live', '/health/ready', '/metrics'])
+    assert.ok(paths[path], path);
   assert.equal(paths['/swagger.json'], undefined);
   const score = JSON.stringify(paths['/score']);
   for (const word of ['input_string', 'ScoreParameters', 'ChatMessage', '"400"', '"429"']) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { tinyRandomModel } from './helpers/models.js';
 import { metricValue, postJson, startServer, type TestServer } from './helpers/server.js';
 
@@ -18,7 +18,10 @@ after(() => Promise.all([limited.close(), impatient.close()]));
 
 /** A request that keeps a worker busy for a good while (hundreds of decode steps). */
 const long = (tokens = 900) => ({
-  input_data: { input_string: ['Tell me everything'], parameters: { max_new_tokens: tokens, ignore_eos: true } },
+  input_data: {
+    input_string: ['Tell me everything'],
+    parameters: { max_new_tokens: tokens, ignore_eos: true },
+  },
 });
 const short = { input_data: { input_string: ['Hi'], parameters: { max_new_tokens: 3 } } };
 const metrics = async (server: TestServer) => (await fetch(`${server.url}/metrics`)).text();
@@ -32,7 +35,9 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 }
 
 test('with --max-concurrent-requests 4, 20 simultaneous requests: 4 answer 200, 16 answer 429', async () => {
-  const answers = await Promise.all(Array.from({ length: 20 }, () => postJson(`${limited.url}/score`, long(600))));
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, () => postJson(`${limited.url}/score`, long(600))),
+  );
   const statuses = answers.map((a) => a.status).sort();
   assert.deepEqual(statuses, [...Array(4).fill(200), ...Array(16).fill(429)]);
   for (const refused of answers.filter((a) => a.status === 429)) {
@@ -54,16 +59,21 @@ test('a client that disconnects mid-generation frees its slot and its batch slot
     body: JSON.stringify(long()),
     signal: client.signal,
   }).catch((err: Error) => err);
-  await waitFor('the request to run', async () => metricValue(await metrics(limited), 'llama_endpoint_requests_running') === 1);
+  await waitFor(
+    'the request to run',
+    async () => metricValue(await metrics(limited), 'llama_endpoint_requests_running') === 1,
+  );
   client.abort();
   assert.ok((await pending) instanceof Error);
   await waitFor('the slot to be freed', async () => {
     const now = await metrics(limited);
     return (
-      metricValue(now, 'llama_endpoint_requests_in_flight') === 0 && metricValue(now, 'llama_endpoint_requests_running') === 0
+      metricValue(now, 'llama_endpoint_requests_in_flight') === 0 &&
+      metricValue(now, 'llama_endpoint_requests_running') === 0
     );
   });
-  const generated = (metricValue(await metrics(limited), 'llama_endpoint_generation_tokens_total') ?? 0) - generatedBefore;
+  const generated =
+    (metricValue(await metrics(limited), 'llama_endpoint_generation_tokens_total') ?? 0) - generatedBefore;
   assert.ok(generated < 900, `the sequence was cancelled, not finished (${generated} tokens)`);
   assert.equal((await postJson(`${limited.url}/score`, short)).status, 200);
 });

@@ -49,11 +49,15 @@ test('three prompts answer one record with keys "0", "1", "2", each its own prom
   assert.equal((json as unknown[]).length, 1);
   const record = (json as Record<string, string>[])[0]!;
   assert.deepEqual(Object.keys(record), ['0', '1', '2']);
-  prompts.forEach((prompt, i) => assert.ok(record[String(i)]!.startsWith(prompt), record[String(i)]));
+  for (const [i, prompt] of prompts.entries())
+    assert.ok(record[String(i)]!.startsWith(prompt), record[String(i)]);
 });
 
 test('the second form answers a bare list, in prompt order', async () => {
-  const { status, json } = await postJson(score, { input_data: ['Hello', 'Goodbye'], params: { max_new_tokens: 4 } });
+  const { status, json } = await postJson(score, {
+    input_data: ['Hello', 'Goodbye'],
+    params: { max_new_tokens: 4 },
+  });
   assert.equal(status, 200, JSON.stringify(json));
   assert.ok(Array.isArray(json) && json.length === 2);
   assert.ok((json[0] as string).startsWith('Hello'));
@@ -112,7 +116,10 @@ test('the same seed repeats the same sampled text; another seed gives another', 
 });
 
 test('unknown parameters are ignored and named in x-ms-ignored-parameters', async () => {
-  const { status, headers } = await postJson(score, form1(['Hi'], { max_new_tokens: 2, foo: 1, watermark: true }));
+  const { status, headers } = await postJson(
+    score,
+    form1(['Hi'], { max_new_tokens: 2, foo: 1, watermark: true }),
+  );
   assert.equal(status, 200);
   assert.equal(headers.get('x-ms-ignored-parameters'), 'foo,watermark');
 });

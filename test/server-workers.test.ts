@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { tinyRandomModel } from './helpers/models.js';
 import { metricValue, postJson, startServer, type TestServer } from './helpers/server.js';
 
@@ -13,10 +13,14 @@ before(async () => {
 after(() => server.close());
 
 test('two workers serve concurrently while the main thread keeps answering /health/live', async () => {
-  const body = { input_data: { input_string: ['Go on'], parameters: { max_new_tokens: 400, ignore_eos: true } } };
+  const body = {
+    input_data: { input_string: ['Go on'], parameters: { max_new_tokens: 400, ignore_eos: true } },
+  };
   let generating = true;
   // Four requests over two workers of batch size 2: both workers hold sequences at once.
-  const requests = Promise.all(Array.from({ length: 4 }, () => postJson(`${server.url}/score`, body))).finally(() => {
+  const requests = Promise.all(
+    Array.from({ length: 4 }, () => postJson(`${server.url}/score`, body)),
+  ).finally(() => {
     generating = false;
   });
   let worst = 0;
@@ -39,5 +43,8 @@ test('two workers serve concurrently while the main thread keeps answering /heal
     assert.ok(steps > 0, `worker ${worker} ran decode steps`);
   }
   // With batch size 2 both workers held two sequences: some of their steps batched two.
-  assert.ok((metricValue(text, 'llama_endpoint_batch_size_bucket', '{le="1",worker="0"}') ?? 0) < (metricValue(text, 'llama_endpoint_batch_size_count', '{worker="0"}') ?? 0));
+  assert.ok(
+    (metricValue(text, 'llama_endpoint_batch_size_bucket', '{le="1",worker="0"}') ?? 0) <
+      (metricValue(text, 'llama_endpoint_batch_size_count', '{worker="0"}') ?? 0),
+  );
 });

@@ -31,6 +31,8 @@ export interface BenchmarkRun {
   /** Requests sent before (b) and (c), at their concurrency, and not counted. */
   warmupRequests: { single: number; concurrent: number };
   ceiling: DecodeCeiling;
+  /** The same loop with every row of a batch as large as (c)'s concurrency: a reference, not a target. */
+  batchedCeiling: DecodeCeiling;
   single: BenchResult;
   concurrent: BenchResult;
 }
@@ -71,7 +73,8 @@ function loadRow(label: string, result: BenchResult): string {
 }
 
 export function renderBenchmarksMarkdown(run: BenchmarkRun): string {
-  const { machine, model, server, ceiling, single, concurrent } = run;
+  const { machine, model, server, ceiling, batchedCeiling, single, concurrent } = run;
+  const batchGain = batchedCeiling.tokensPerS / ceiling.tokensPerS;
   const r = ratios(run);
   const route =
     single.route === 'completions' ? '`POST /v1/completions` with `stream: true`' : '`POST /score`';
@@ -108,6 +111,7 @@ the ratios are what the acceptance criteria judge.
 | (a) bare ONNX Runtime decode ceiling, batch 1 | ${rate(ceiling.tokensPerS)} |
 | (b) server, one client | ${rate(single.generatedTokensPerS)} |
 | (c) server, ${concurrent.concurrency} concurrent clients | ${rate(concurrent.generatedTokensPerS)} |
+| reference: bare decode at batch ${concurrent.concurrency} | ${rate(batchedCeiling.tokensPerS)} (${batchGain.toFixed(2)}× batch 1: the most batching alone can add on this machine) |
 | **b/a** (target ≥ ${TARGETS.singleOverCeiling.toFixed(2)}) | **${r.singleOverCeiling.toFixed(3)}**: ${verdict(r.singleOverCeiling, TARGETS.singleOverCeiling)} |
 | **c/b** (target ≥ ${TARGETS.concurrentOverSingle}) | **${r.concurrentOverSingle.toFixed(2)}**: ${verdict(r.concurrentOverSingle, TARGETS.concurrentOverSingle)} |
 
@@ -151,6 +155,10 @@ the ratios are what the acceptance criteria judge.
   ${concurrent.requests.sent} requests in all (${concurrent.elapsedS.toFixed(2)} s) after ${run.warmupRequests.concurrent} warm-up
   requests, same prompt and length; same formula.
   The server's continuous batching is what lets this exceed (b).
+- **reference, bare decode at batch ${concurrent.concurrency}**: the loop of (a) with ${concurrent.concurrency} identical rows decoded
+  together (${batchedCeiling.repetitionTokensPerS.map((v) => v.toFixed(1)).join(', ')} tokens/s; median). Its ratio to (a),
+  ${batchGain.toFixed(2)}, is about the most c/b can reach here: (c) additionally pays for prefills that join the batch
+  and for sequences that start and finish at different times.
 - **b/a** is the share of the bare decode rate one stream gets through the whole server; **c/b** is what batching adds.
 - Generated tokens are counted ${single.tokensCountedFrom === 'usage' ? "from the server's `usage` in the final stream chunk" : 'as `max_new_tokens` per successful request (ignore_eos makes that exact)'}.
 

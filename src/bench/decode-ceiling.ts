@@ -1,6 +1,7 @@
 /**
- * The bare ONNX Runtime decode ceiling: what one session does at batch 1 with no HTTP, no queue, no sampling
- * and no detokenization. The server's single-stream rate divided by this is the share its own machinery costs.
+ * The bare ONNX Runtime decode ceiling: what one session does with no HTTP, no queue, no sampling and no
+ * detokenization. At batch 1, the server's single-stream rate divided by it is the share the server's own
+ * machinery leaves; at a larger batch (every row the same prompt, in step) it bounds what batching can add.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +19,8 @@ export interface DecodeCeilingOptions {
   intraOpThreads: number;
   promptTokens: number;
   decodeSteps: number;
+  /** Sequences decoded together in each step. */
+  batch: number;
   /** Timed repetitions (one more runs first, untimed, as warm-up); the median is reported. */
   repetitions: number;
 }
@@ -26,7 +29,7 @@ export interface DecodeCeiling {
   /** The prompt's length as this model's tokenizer counts it (the same text the load generator sends). */
   promptTokens: number;
   prefillMs: number;
-  /** decodeSteps / decode time, the median repetition. */
+  /** batch × decodeSteps / decode time, the median repetition. */
   tokensPerS: number;
   /** Every timed repetition's rate, in order. */
   repetitionTokensPerS: number[];
@@ -37,8 +40,8 @@ type Feeds = Record<string, Tensor>;
 const int64 = (values: number[], dims: number[]) =>
   new Tensor('int64', BigInt64Array.from(values, BigInt), dims);
 
-function emptyPast(layout: IoLayout): Feeds {
-  const dims = [1, layout.kvHeads, 0, layout.headDim];
+function emptyPast(layout: IoLayout, batch: number): Feeds {
+  const dims = [batch, layout.kvHeads, 0, layout.headDim];
   const data = () => (layout.kvDtype === 'float16' ? new Uint16Array(0) : new Float32Array(0));
   const feeds: Feeds = {};
   for (let i = 0; i < layout.numLayers; i++) {
@@ -48,25 +51,27 @@ function emptyPast(layout: IoLayout): Feeds {
   return feeds;
 }
 
-/** Runs `ids` after `pastLength` cached positions; returns this run's present key/values as the next past. */
+/**
+ * Runs `ids` in each of `batch` rows after `pastLength` cached positions; returns this run's present key/values
+ * as the next past.
+ */
 async function step(
   session: InferenceSession,
   layout: IoLayout,
+  batch: number,
   ids: number[],
   pastLength: number,
   past: Feeds,
 ): Promise<Feeds> {
   const total = pastLength + ids.length;
+  const rows = <T>(row: T[]) => Array.from({ length: batch }, () => row).flat();
   const feeds: Feeds = {
     ...past,
-    [layout.inputIds]: int64(ids, [1, ids.length]),
-    [layout.attentionMask]: int64(new Array(total).fill(1), [1, total]),
+    [layout.inputIds]: int64(rows(ids), [batch, ids.length]),
+    [layout.attentionMask]: int64(rows(new Array(total).fill(1)), [batch, total]),
   };
   if (layout.positionIds) {
-    feeds[layout.positionIds] = int64(
-      ids.map((_, i) => pastLength + i),
-      [1, ids.length],
-    );
+    feeds[layout.positionIds] = int64(rows(ids.map((_, i) => pastLength + i)), [batch, ids.length]);
   }
   const outputs = await session.run(feeds);
   const next: Feeds = {};
@@ -95,7 +100,8 @@ export async function measureDecodeCeiling(options: DecodeCeilingOptions): Promi
   try {
     const layout = detectIoLayout(session, config);
     const prefillStarted = performance.now();
-    const prefilled = await step(session, layout, ids, 0, emptyPast(layout));
+    const { batch } = options;
+    const prefilled = await step(session, layout, batch, ids, 0, emptyPast(layout, batch));
     const prefillMs = performance.now() - prefillStarted;
     // No sampling: every step feeds the prompt's last token again; the work per step does not depend on it.
     const token = ids.at(-1)!;
@@ -104,8 +110,8 @@ export async function measureDecodeCeiling(options: DecodeCeilingOptions): Promi
       let past = prefilled;
       const started = performance.now();
       for (let i = 0; i < options.decodeSteps; i++)
-        past = await step(session, layout, [token], ids.length + i, past);
-      const rate = options.decodeSteps / ((performance.now() - started) / 1000);
+        past = await step(session, layout, batch, [token], ids.length + i, past);
+      const rate = (batch * options.decodeSteps) / ((performance.now() - started) / 1000);
       if (repetition > 0) rates.push(rate);
     }
     return {

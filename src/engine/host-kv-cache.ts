@@ -50,7 +50,8 @@ export class HostKvCache implements KvCache {
     }
     const total = block.width + count;
     const positions = Array.from({ length: count }, (_, i) => block.width + i);
-    return this.feeds(block, int64(new Array(total).fill(1), [1, total]), [positions]);
+    const mask = new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
+    return this.feeds(block, mask, [positions]);
   }
 
   afterPrefill(id: string, count: number, outputs: Outputs): void {
@@ -80,14 +81,15 @@ export class HostKvCache implements KvCache {
   }
 
   decodeFeeds(): Feeds {
-    const { width } = this.batch;
-    const mask: number[] = [];
-    for (const length of this.lengths) {
-      for (let i = 0; i <= width; i++) mask.push(i >= width - length ? 1 : 0);
-    }
+    const columns = this.batch.width + 1;
+    // Each row attends to its own positions (right-aligned) and the new token; the padding before is masked.
+    const mask = new BigInt64Array(this.ids.length * columns);
+    this.lengths.forEach((length, row) => {
+      mask.fill(1n, (row + 1) * columns - length - 1, (row + 1) * columns);
+    });
     return this.feeds(
       this.batch,
-      int64(mask, [this.ids.length, width + 1]),
+      new Tensor('int64', mask, [this.ids.length, columns]),
       this.lengths.map((length) => [length]),
     );
   }

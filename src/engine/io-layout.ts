@@ -88,6 +88,14 @@ export function detectIoLayout(session: InferenceSession, config: ModelConfig): 
   if (unknown.length > 0)
     throw new Error(`unsupported decoder graph: unexpected inputs [${unknown.join(', ')}]`);
   const pastMeta = tensorMetadata(session.inputMetadata, past.keys[0]!);
+  const pastLength = pastMeta?.shape[2];
+  if (typeof pastLength === 'number') {
+    // A shared past/present buffer (GroupQueryAttention): it needs an in-place slot cache, not this host cache.
+    throw new Error(
+      `unsupported decoder graph: ${past.keys[0]} has a fixed past length of ${pastLength} (a shared past/present ` +
+        'buffer); only graphs whose past grows with each step are supported',
+    );
+  }
   const kvDtype = pastMeta?.type ?? 'float32';
   if (kvDtype !== 'float32' && kvDtype !== 'float16') {
     throw new Error(`unsupported KV cache type ${kvDtype} (float32 or float16)`);

@@ -7,9 +7,10 @@ export const GRAPH_FLAGS = {
   dtype: { type: 'string' },
   logits: { type: 'string' },
   attention: { type: 'string' },
+  fused: { type: 'boolean' },
 } as const;
 
-export const GRAPH_USAGE = '[--dtype float32|float16] [--logits all|last] [--attention eager|gqa]';
+export const GRAPH_USAGE = '[--dtype float32|float16] [--logits all|last] [--attention eager|gqa] [--fused]';
 
 function oneOf<const T extends string>(
   flag: string,
@@ -28,11 +29,13 @@ export function graphOptions(values: {
   dtype?: string;
   logits?: string;
   attention?: string;
+  fused?: boolean;
 }): LlamaGraphOptions {
   return {
     dtype: oneOf('dtype', values.dtype, ['float32', 'float16'], 'float32'),
     logits: oneOf('logits', values.logits, ['all', 'last'], 'all'),
     attention: oneOf('attention', values.attention, ['eager', 'gqa'], 'eager'),
+    fused: values.fused ?? false,
   };
 }
 

@@ -83,7 +83,10 @@ export function buildLlamaGraph(config: LlamaConfig, weights: WeightSource, opti
   );
   let hidden = g.op('Gather', [embedding, inputIds], { attrs: { axis: { i: 0 } } });
 
-  const context = { config, floatType, inputIds, attentionMask, positionIds };
+  // Left padding gives position −1 (cumsum(mask) − 1) to pad tokens; their outputs are unused, but
+  // RotaryEmbedding rejects negative positions, so clamp them to 0.
+  const positions = g.op('Max', [positionIds, g.int64([0], [])]);
+  const context = { config, floatType, inputIds, attentionMask, positionIds: positions };
   const rope = (options.fused ? fusedRope : plainRope)(g, context);
   const attention = ATTENTION[options.attention ?? 'eager'].prepare(g, { ...context, rope });
   const h = config.hiddenSize;

@@ -138,6 +138,7 @@ export class Scheduler {
       pending.set(id, { index, queued });
       this.queue.push(queued);
     });
+    if (sequences.length === 0) channel.end();
     if (options.signal?.aborted) stop('cancelled');
     this.dispatch();
     return channel;

@@ -42,6 +42,7 @@ export function clientGeneration(
   return releasing(events, release);
 }
 
+/** The events unchanged; the slot is released however their iteration ends (done, break, throw). */
 async function* releasing(
   events: AsyncIterableIterator<SequenceEvent>,
   release: () => void,

@@ -5,6 +5,7 @@ import type { ModelConfig } from '../engine/model-config.js';
 import type { ModelRunner } from '../engine/model-runner.js';
 import { Sequence } from '../engine/sequence.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import { errorMessage } from './error-message.js';
 import type { WorkerEvent, WorkerOptions } from './protocol.js';
 
 type CancelReason = 'cancelled' | 'timeout';
@@ -19,8 +20,6 @@ interface Entry {
   /** Prompt tokens already in its KV cache. */
   prefilled: number;
 }
-
-const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
  * Continuous batching: sequences arrive at any time and wait first come, first served; between decode steps

@@ -7,6 +7,7 @@ import { type LoadedModel, loadModel } from '../engine/load-model.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { BatchLoop } from './batch-loop.js';
+import { errorMessage } from './error-message.js';
 import type { WorkerCommand, WorkerEvent, WorkerOptions } from './protocol.js';
 
 if (!parentPort) throw new Error('thread.js runs only as a worker thread');
@@ -23,7 +24,7 @@ async function start(): Promise<void> {
     ]);
   } catch (err) {
     // Nothing listens on the port yet, so the thread ends after this message.
-    post({ type: 'load-failed', message: err instanceof Error ? err.message : String(err) });
+    post({ type: 'load-failed', message: errorMessage(err) });
     return;
   }
   const [model, tokenizer] = loaded;

@@ -60,7 +60,11 @@ export async function postJson(
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, json: text === '' ? undefined : JSON.parse(text) };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: text === '' ? undefined : JSON.parse(text),
+  };
 }
 
 /** One sample of a Prometheus metric from the text exposition (labels as written, e.g. `{worker="0"}`). */

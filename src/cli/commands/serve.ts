@@ -49,7 +49,12 @@ const ENV = {
   'log-level': 'LOG_LEVEL',
 } as const;
 
-function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(value)) {
     throw new UsageError(`--${name} must be one of ${allowed.join('|')}, got '${value}'`);
@@ -139,10 +144,14 @@ export const serveCommand: Command = {
         logger.info({ signal, inFlight: admission.count }, 'draining: new requests get 503');
         const drained = await Promise.race([
           admission.whenIdle().then(() => true),
-          delay(shutdownTimeoutMs).then(() => false),
+          // Unref'd: once drained, this timer must not hold the process for the rest of the timeout.
+          delay(shutdownTimeoutMs, false, { ref: false }),
         ]);
         if (!drained) {
-          logger.warn({ inFlight: admission.count }, 'shutdown timeout: stopping the requests still in flight');
+          logger.warn(
+            { inFlight: admission.count },
+            'shutdown timeout: stopping the requests still in flight',
+          );
           await model?.pool.terminate();
         }
         await app.close();
