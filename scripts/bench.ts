@@ -6,8 +6,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { arch, availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
+import { arch, availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { join, relative } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { env as ortEnv } from 'onnxruntime-node';
@@ -36,6 +37,23 @@ const SINGLE = { requests: 16, warmup: 2 };
 const CONCURRENT = { requests: 6 * CONCURRENCY, warmup: CONCURRENCY };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The share of CPU time spent on anything but idle across all cores over `ms`: is someone else running? */
+async function cpuBusy(ms: number): Promise<number> {
+  const totals = () =>
+    cpus().reduce(
+      (sum, cpu) => {
+        const { idle, user, nice, sys, irq } = cpu.times;
+        return { idle: sum.idle + idle, all: sum.all + idle + user + nice + sys + irq };
+      },
+      { idle: 0, all: 0 },
+    );
+  const before = totals();
+  await delay(ms);
+  const after = totals();
+  const all = after.all - before.all;
+  return all > 0 ? 1 - (after.idle - before.idle) / all : 0;
+}
 
 /** Written beside its place and renamed, so an interrupted run leaves no half model that looks whole. */
 async function ensureModel(): Promise<void> {
@@ -95,7 +113,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   const outFile = values.out ?? join(REPO_ROOT, 'BENCHMARKS.md');
   const cores = availableParallelism();
-  const loadAverage = loadavg()[0]!;
+  const busyBeforeRun = await cpuBusy(2000);
+  if (busyBeforeRun > 0.1)
+    log(`note: the CPUs were ${(busyBeforeRun * 100).toFixed(0)}% busy before the run`);
   // One worker using every core: the server's own default for one worker, and what (a) gets too.
   const server = { workers: 1, intraOpThreads: Math.max(1, cores), maxBatchSize: CONCURRENCY };
 
@@ -151,7 +171,7 @@ async function main(): Promise<void> {
     machine: {
       cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       cores,
-      loadAverage,
+      busyBeforeRun,
       memoryGiB: totalmem() / 2 ** 30,
       os: `${type()} ${release()} ${arch()}`,
       node: process.version,

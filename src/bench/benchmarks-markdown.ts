@@ -10,8 +10,8 @@ export interface BenchmarkRun {
   machine: {
     cpuModel: string;
     cores: number;
-    /** 1-minute load average when the run started: other work on the machine makes every figure noisier. */
-    loadAverage: number;
+    /** Share of CPU time other work took just before the run: it makes every figure noisier. */
+    busyBeforeRun: number;
     memoryGiB: number;
     os: string;
     node: string;
@@ -120,7 +120,7 @@ the ratios are what the acceptance criteria judge.
 | | |
 | --- | --- |
 | CPU | ${machine.cpuModel}, **${machine.cores} cores** (as \`os.availableParallelism()\` counts them; the targets are set for 2) |
-| load average (1 min) at the start | ${machine.loadAverage.toFixed(2)}${machine.loadAverage > machine.cores / 2 ? ' (a busy machine: figures are noisier than on an idle one)' : ''} |
+| CPU busy just before the run | ${(machine.busyBeforeRun * 100).toFixed(0)}%${machine.busyBeforeRun > 0.1 ? ' (other work was running: figures are noisier than on an idle machine)' : ''} |
 | memory | ${machine.memoryGiB.toFixed(1)} GiB |
 | OS | ${machine.os} |
 | Node.js | ${machine.node} |

@@ -8,7 +8,8 @@ const USAGE = `llama-endpoint bench --url URL [options]
 
 Drives a running llama-endpoint server (or any Azure ML / OpenAI-compatible one) and reports generated
 tokens/s, request latency, time to first token and inter-token latency percentiles, and errors by status.
-Each request asks for exactly --max-new-tokens tokens (ignore_eos, greedy).
+Each request asks for exactly --max-new-tokens tokens (ignore_eos, greedy); the prompt is "hello" repeated,
+its length checked with the server's POST /tokenize where it has one. Exit 1 when every request failed.
 
   --url URL               the server, e.g. http://127.0.0.1:5001 (required; loopback only unless --allow-remote)
   --concurrency N         clients sending at once (default 1)
