@@ -1,24 +1,15 @@
 import { z } from 'zod';
-import { openAiFinishReasonSchema, usageSchema } from './openai-usage.js';
+import { answerHeadFields, choiceSchema, chunkChoiceSchema, chunkUsageSchema } from './openai-choice.js';
+import { usageSchema } from './openai-usage.js';
 
-const completionFields = {
-  id: z.string().describe('cmpl-<uuid>; the same in every chunk of one stream'),
-  object: z.literal('text_completion'),
-  created: z.number().int().describe('Unix time in seconds'),
-  model: z.string(),
-};
+const completionHead = { ...answerHeadFields('cmpl'), object: z.literal('text_completion') };
 
 /** The answer of POST /v1/completions without streaming. */
 export const completionResponseSchema = z
   .object({
-    ...completionFields,
+    ...completionHead,
     choices: z.array(
-      z.object({
-        index: z.number().int(),
-        text: z.string().describe('The continuation only, cut before any stop string'),
-        finish_reason: openAiFinishReasonSchema,
-        logprobs: z.null(),
-      }),
+      choiceSchema({ text: z.string().describe('The continuation only, cut before any stop string') }),
     ),
     usage: usageSchema,
   })
@@ -29,19 +20,9 @@ export type CompletionResponse = z.output<typeof completionResponseSchema>;
 /** One `data:` event of a streamed completion; the texts of one choice joined are its whole text. */
 export const completionChunkSchema = z
   .object({
-    ...completionFields,
-    choices: z.array(
-      z.object({
-        index: z.number().int(),
-        text: z.string(),
-        finish_reason: openAiFinishReasonSchema.nullable().describe('Set on the choice’s last chunk'),
-        logprobs: z.null(),
-      }),
-    ),
-    usage: usageSchema
-      .nullable()
-      .optional()
-      .describe('With stream_options.include_usage: null, except in the last chunk (which has no choices)'),
+    ...completionHead,
+    choices: z.array(chunkChoiceSchema({ text: z.string() })),
+    usage: chunkUsageSchema,
   })
   .meta({ id: 'CompletionChunk' });
 

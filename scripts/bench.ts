@@ -16,13 +16,18 @@ import {
   type BenchmarkRun,
   ratios,
   renderBenchmarksMarkdown,
+  type StepShape,
+  type StepTimeRow,
   TARGETS,
 } from '../src/bench/benchmarks-markdown.js';
 import { measureDecodeCeiling } from '../src/bench/decode-ceiling.js';
 import { type BenchOptions, type BenchResult, runBench } from '../src/bench/load-generator.js';
+import { percentile } from '../src/bench/percentiles.js';
 import { formatReport } from '../src/bench/report.js';
+import { sampleResidentMemory } from '../src/bench/resident-memory.js';
 import { startServer } from '../src/bench/spawned-server.js';
 import { createRandomModel } from '../src/modelgen/create-random-model.js';
+import { type LlamaGraphOptions, SERVING_GRAPH } from '../src/modelgen/llama-graph.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL_DIR = join(REPO_ROOT, 'models', 'bench');
@@ -35,6 +40,32 @@ const CONCURRENCY = 16;
 const CEILING_REPETITIONS = 5;
 const SINGLE = { requests: 16, warmup: 2 };
 const CONCURRENT = { requests: 6 * CONCURRENCY, warmup: CONCURRENCY };
+
+/**
+ * Decode step time of the graph and KV cache before this server's in-place cache, and after it, with plain and
+ * fused ops: the bare loop of (a) at each shape, in the same run. Long contexts show what the copy cost.
+ */
+const VARIANTS: { label: string; dir: string; graph: LlamaGraphOptions }[] = [
+  {
+    label: 'before: Optimum graph (returns present), host KV cache',
+    dir: join(REPO_ROOT, 'models', 'bench-optimum'),
+    graph: { kvOutputs: 'present', logits: 'all' },
+  },
+  {
+    label: 'new K/V only, in-place slot KV cache, plain ops',
+    dir: join(REPO_ROOT, 'models', 'bench-plain-ops'),
+    graph: { ...SERVING_GRAPH, fused: false },
+  },
+  { label: 'after (served): new K/V only, slot KV cache, fused ops', dir: MODEL_DIR, graph: SERVING_GRAPH },
+];
+const STEP_SHAPES: StepShape[] = [
+  { batch: 1, promptTokens: PROMPT_TOKENS, decodeSteps: NEW_TOKENS },
+  { batch: CONCURRENCY, promptTokens: PROMPT_TOKENS, decodeSteps: NEW_TOKENS },
+  { batch: CONCURRENCY, promptTokens: 480, decodeSteps: 32 },
+];
+const STEP_ROUNDS = 5;
+/** How often the server's resident memory is read during (c). */
+const RSS_INTERVAL_MS = 250;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -56,14 +87,47 @@ async function cpuBusy(ms: number): Promise<number> {
 }
 
 /** Written beside its place and renamed, so an interrupted run leaves no half model that looks whole. */
-async function ensureModel(): Promise<void> {
-  if (existsSync(join(MODEL_DIR, 'model.onnx'))) return;
-  log(`creating the ${PRESET} model in ${relative(REPO_ROOT, MODEL_DIR)} …`);
-  const partial = `${MODEL_DIR}.partial-${process.pid}`;
+async function ensureModel(dir: string, graph: LlamaGraphOptions): Promise<void> {
+  if (existsSync(join(dir, 'model.onnx'))) return;
+  log(`creating the ${PRESET} model in ${relative(REPO_ROOT, dir)} …`);
+  const partial = `${dir}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
-  await createRandomModel({ preset: PRESET, outDir: partial });
-  await rm(MODEL_DIR, { recursive: true, force: true });
-  await rename(partial, MODEL_DIR);
+  await createRandomModel({ preset: PRESET, outDir: partial, graph });
+  await rm(dir, { recursive: true, force: true });
+  await rename(partial, dir);
+}
+
+/**
+ * ms per decode step of every variant at every shape: rounds that take each variant and shape in turn (one
+ * timed repetition each), then the median of the rounds, so a machine that changes speed mid-run weighs on
+ * every variant alike.
+ */
+async function measureStepTimes(intraOpThreads: number): Promise<StepTimeRow[]> {
+  for (const variant of VARIANTS) await ensureModel(variant.dir, variant.graph);
+  const samples = VARIANTS.map(() => STEP_SHAPES.map((): number[] => []));
+  for (let round = 0; round < STEP_ROUNDS; round++) {
+    for (const [v, variant] of VARIANTS.entries()) {
+      for (const [s, shape] of STEP_SHAPES.entries()) {
+        const ceiling = await measureDecodeCeiling({
+          modelDir: variant.dir,
+          intraOpThreads,
+          ...shape,
+          repetitions: 1,
+        });
+        samples[v]![s]!.push((shape.batch * 1000) / ceiling.tokensPerS);
+      }
+    }
+  }
+  return VARIANTS.map((variant, v) => {
+    const msPerStep = samples[v]!.map((times) =>
+      percentile(
+        [...times].sort((x, y) => x - y),
+        50,
+      ),
+    );
+    log(`  ${variant.label}: ${msPerStep.map((ms) => ms.toFixed(1)).join(' / ')} ms per step`);
+    return { variant: variant.label, msPerStep };
+  });
 }
 
 async function modelShape(): Promise<Record<string, unknown>> {
@@ -119,7 +183,7 @@ async function main(): Promise<void> {
   // One worker using every core: the server's own default for one worker, and what (a) gets too.
   const server = { workers: 1, intraOpThreads: Math.max(1, cores), maxBatchSize: CONCURRENCY };
 
-  await ensureModel();
+  await ensureModel(MODEL_DIR, SERVING_GRAPH);
   const ceilingAt = async (batch: number) => {
     log(
       `bare decode ceiling at batch ${batch}: ${PROMPT_TOKENS}-token prefill, then ${NEW_TOKENS} decode steps …`,
@@ -151,19 +215,31 @@ async function main(): Promise<void> {
   ]);
   let single: BenchResult;
   let concurrent: BenchResult;
+  let serverRssMiB: number[] = [];
   try {
     single = await measureServer(spawned.url, '(b) one client', 1, SINGLE);
-    concurrent = await measureServer(
-      spawned.url,
-      `(c) ${CONCURRENCY} concurrent clients`,
-      CONCURRENCY,
-      CONCURRENT,
-    );
+    const rss = spawned.pid === undefined ? undefined : sampleResidentMemory(spawned.pid, RSS_INTERVAL_MS);
+    try {
+      concurrent = await measureServer(
+        spawned.url,
+        `(c) ${CONCURRENCY} concurrent clients`,
+        CONCURRENCY,
+        CONCURRENT,
+      );
+    } finally {
+      serverRssMiB = rss?.stop() ?? [];
+    }
   } finally {
     const code = await spawned.stop(10_000);
     if (code === null) log('note: the server did not exit within 10 s of SIGTERM and was killed');
     else if (code !== 0) log(`note: the server exited with code ${code} on SIGTERM`);
   }
+
+  // After the server: (a), (b) and (c) run back to back, so a drifting machine moves them together.
+  log(
+    `decode step time by graph and KV cache (${STEP_SHAPES.map((s) => `batch ${s.batch}, context ${s.promptTokens} → ${s.promptTokens + s.decodeSteps}`).join(' / ')}) …`,
+  );
+  const stepTimes = await measureStepTimes(server.intraOpThreads);
 
   const run: BenchmarkRun = {
     date: new Date().toISOString(),
@@ -191,6 +267,10 @@ async function main(): Promise<void> {
     batchedCeiling,
     single,
     concurrent,
+    stepShapes: STEP_SHAPES,
+    stepRounds: STEP_ROUNDS,
+    stepTimes,
+    serverRssMiB,
   };
   const r = ratios(run);
   log('');

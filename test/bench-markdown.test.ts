@@ -58,6 +58,16 @@ const RUN: BenchmarkRun = {
   },
   single: result(1, 92, 16),
   concurrent: result(16, 400, 96),
+  stepShapes: [
+    { batch: 1, promptTokens: 32, decodeSteps: 64 },
+    { batch: 16, promptTokens: 448, decodeSteps: 64 },
+  ],
+  stepRounds: 5,
+  stepTimes: [
+    { variant: 'before', msPerStep: [5.25, 160] },
+    { variant: 'after', msPerStep: [4.5, 20.04] },
+  ],
+  serverRssMiB: [590, 610, 612.4, 608],
 };
 
 test('the ratios are b/a and c/b', () => {
@@ -85,4 +95,15 @@ test('BENCHMARKS.md states every figure, the ratios against their targets, the m
   );
   assert.match(md, /from the server's `usage`/);
   assert.match(md, /\| reference: bare decode at batch 16 \| 800\.0 tokens\/s \(8\.00× batch 1/);
+});
+
+test('BENCHMARKS.md has the step time of each graph and KV cache variant, and the memory samples', () => {
+  const md = renderBenchmarksMarkdown(RUN);
+  assert.match(md, /\| graph and KV cache \| batch 1, context 32 → 96 \| batch 16, context 448 → 512 \|/);
+  assert.match(md, /\| before \| 5\.3 \| 160\.0 \|\n\| after \| 4\.5 \| 20\.0 \|/);
+  assert.match(
+    md,
+    /second quarter of the samples 610 MiB, of the last quarter 608 MiB \(-2 MiB\); min 590, max 612/,
+  );
+  assert.match(renderBenchmarksMarkdown({ ...RUN, serverRssMiB: [] }), /could not be read/);
 });

@@ -160,3 +160,55 @@ for (const fused of [false, true]) {
     assert.ok(maxAbsDiff(a2.logits, b2.logits) < 2e-3, `decode: ${maxAbsDiff(a2.logits, b2.logits)}`);
   });
 }
+
+for (const fused of [false, true]) {
+  test(`kvOutputs 'new': this run's K/V alone, and a right-padded past (the slot cache layout) gives the same logits${fused ? ' (fused kernels)' : ''}`, async () => {
+    const present = await session(GQA, { fused });
+    const fresh = await session(GQA, { fused, kvOutputs: 'new' });
+    assert.ok(!fresh.session.outputNames.some((name) => name.startsWith('present.')));
+    const prefill = await runLlamaStep(present.session, GQA, single(PROMPT.slice(0, 6)));
+    const freshPrefill = await fresh.session.run({
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(PROMPT.slice(0, 6), BigInt), [1, 6]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(6).fill(1n), [1, 6]),
+      position_ids: new ort.Tensor('int64', BigInt64Array.from([0, 1, 2, 3, 4, 5], BigInt), [1, 6]),
+      ...Object.fromEntries(
+        Object.keys(prefill.past).map((name) => [
+          name,
+          new ort.Tensor('float32', new Float32Array(0), [1, GQA.numKvHeads, 0, 16]),
+        ]),
+      ),
+    });
+    assert.ok(maxAbsDiff(freshPrefill.logits!.data as Float32Array, prefill.logits) < 1e-5);
+    // With an empty past, present is exactly the new keys/values.
+    for (const name of Object.keys(prefill.past)) {
+      const fromFresh = freshPrefill[name.replace('past_key_values.', 'new_key_values.')]!;
+      assert.deepEqual(fromFresh.dims, [1, GQA.numKvHeads, 6, 16]);
+      assert.deepEqual(fromFresh.data, prefill.past[name]!.data);
+    }
+
+    // Decode position 6 on a past of capacity 10: positions 6..9 hold garbage and are masked.
+    const capacity = 10;
+    const padded = Object.fromEntries(
+      Object.entries(prefill.past).map(([name, tensor]) => {
+        const data = new Float32Array(GQA.numKvHeads * capacity * 16).fill(7);
+        for (let head = 0; head < GQA.numKvHeads; head++) {
+          const source = (tensor.data as Float32Array).subarray(head * 6 * 16, (head + 1) * 6 * 16);
+          data.set(source, head * capacity * 16);
+        }
+        return [name, new ort.Tensor('float32', data, [1, GQA.numKvHeads, capacity, 16])];
+      }),
+    );
+    const slotMask = [[...Array(6).fill(1), ...Array(capacity - 6).fill(0), 1]];
+    const slot = await runLlamaStep(fresh.session, GQA, {
+      ids: [[PROMPT[6]!]],
+      mask: slotMask,
+      positions: [[6]],
+      past: padded,
+    });
+    const grown = await runLlamaStep(present.session, GQA, {
+      ...single([PROMPT[6]!], 6),
+      past: prefill.past,
+    });
+    assert.ok(maxAbsDiff(slot.logits, grown.logits) < 1e-5, `${maxAbsDiff(slot.logits, grown.logits)}`);
+  });
+}

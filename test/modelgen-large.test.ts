@@ -95,9 +95,17 @@ test('create-random --preset llama-2-13b --dtype float16 --layers 1 writes the 1
     {
       name: 'logits',
       elemType: DataType.FLOAT16,
-      dims: ['batch_size', 'sequence_length', 32000],
+      // The serving defaults: logits for the last position only, and the new K/V alone per layer.
+      dims: ['batch_size', 1, 32000],
     },
   );
+  assert.deepEqual(model.outputs.find((o) => o.name === 'new_key_values.0.value')?.dims, [
+    'batch_size',
+    40,
+    'sequence_length',
+    128,
+  ]);
+  assert.ok(!model.outputs.some((o) => o.name.startsWith('present.')));
   assert.deepEqual(model.inputs.find((o) => o.name === 'past_key_values.0.key')?.dims, [
     'batch_size',
     40,

@@ -1,34 +1,22 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import { convertedAidreams } from './helpers/models.js';
-import { fixture, fixturesMissing } from './helpers/paths.js';
-import { startServer, type TestServer } from './helpers/server.js';
-
-interface Reference {
-  prompt: string;
-  max_new_tokens: number;
-  full_text: string;
-}
+import { type ServedAidreams, servedAidreams } from './helpers/aidreams.js';
+import { fixturesMissing } from './helpers/paths.js';
 
 const skip = fixturesMissing();
-let server: TestServer;
-let client: OpenAI;
-let references: Reference[];
+let served: ServedAidreams;
 
 before(async () => {
-  if (skip) return;
-  references = JSON.parse(readFileSync(fixture('reference', 'aidreams260K-greedy.json'), 'utf8'));
-  server = await startServer({ modelDir: await convertedAidreams() });
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  if (!skip) served = await servedAidreams();
 });
-after(() => server?.close());
+after(() => served?.server.close());
 
 test('aidreams260K, greedy: /v1/completions returns llama2.c’s reference continuation, streamed or not', {
   skip,
 }, async () => {
-  for (const reference of references) {
+  const client = new OpenAI({ baseURL: `${served.server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  for (const reference of served.references) {
     const params = {
       model: 'aidreams260K',
       prompt: reference.prompt,

@@ -88,3 +88,28 @@ test('an abort signal cancels; stopping the iteration early cancels too', async 
   const after = await collect(scheduler.generate([spec(2)]));
   assert.equal(after.filter((e) => e.type === 'token').length, 2);
 });
+
+test('finished resolves with every sequence’s done, in order, also after the consumer stopped early', async () => {
+  const generation = scheduler.generate([spec(900), spec(900)]);
+  const first = await generation.next();
+  assert.equal(first.value?.type, 'token');
+  await generation.return();
+  // The consumer is gone; the sequences (one running, one queued) still end and are accounted for.
+  const done = await generation.finished;
+  assert.deepEqual(
+    done.map((d) => [d.index, d.finishReason]),
+    [
+      [0, 'cancelled'],
+      [1, 'cancelled'],
+    ],
+  );
+  assert.ok(done[0]!.generatedTokens >= 1 && done[0]!.generatedTokens < 900);
+  assert.equal(done[1]!.generatedTokens, 0);
+
+  const whole = scheduler.generate([spec(2)]);
+  const events = await collect(whole);
+  assert.deepEqual(
+    await whole.finished,
+    events.filter((e) => e.type === 'done'),
+  );
+});

@@ -1,34 +1,24 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { convertedAidreams } from './helpers/models.js';
-import { fixture, fixturesMissing } from './helpers/paths.js';
-import { postJson, startServer, type TestServer } from './helpers/server.js';
-
-interface Reference {
-  prompt: string;
-  max_new_tokens: number;
-  full_text: string;
-}
+import { type ServedAidreams, servedAidreams } from './helpers/aidreams.js';
+import { fixturesMissing } from './helpers/paths.js';
+import { postJson } from './helpers/server.js';
 
 const skip = fixturesMissing();
-let server: TestServer;
-let references: Reference[];
+let served: ServedAidreams;
 
 before(async () => {
-  if (skip) return;
-  references = JSON.parse(readFileSync(fixture('reference', 'aidreams260K-greedy.json'), 'utf8'));
-  server = await startServer({ modelDir: await convertedAidreams() });
+  if (!skip) served = await servedAidreams();
 });
-after(() => server?.close());
+after(() => served?.server.close());
 
 const score = (prompts: string[], parameters: Record<string, unknown>) =>
-  postJson(`${server.url}/score`, { input_data: { input_string: prompts, parameters } });
+  postJson(`${served.server.url}/score`, { input_data: { input_string: prompts, parameters } });
 
 test('served aidreams260K reproduces llama2.c greedy texts through /score (return_full_text true)', {
   skip,
 }, async () => {
-  for (const reference of references) {
+  for (const reference of served.references) {
     const { status, json } = await score([reference.prompt], {
       do_sample: false,
       max_new_tokens: reference.max_new_tokens,
@@ -41,6 +31,7 @@ test('served aidreams260K reproduces llama2.c greedy texts through /score (retur
 test('... and the continuation alone with return_full_text false, all prompts in one batched request', {
   skip,
 }, async () => {
+  const { references } = served;
   const { status, json } = await score(
     references.map((r) => r.prompt),
     { do_sample: false, max_new_tokens: references[0]!.max_new_tokens, return_full_text: false },

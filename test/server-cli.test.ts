@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tinyRandomModel } from './helpers/models.js';
@@ -79,4 +82,40 @@ test('bad flags exit 2 with a one-line reason', () => {
   assert.equal(result.status, 2);
   assert.match(result.stderr, /--workers must be a whole number/);
   assert.equal(result.stderr.trim().split('\n').length, 1);
+});
+
+test('a model that cannot load: serve exits 1 with one line naming the reason (no hanging, unready server)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'corrupt-model-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await cp(await tinyRandomModel(), dir, { recursive: true });
+  await writeFile(join(dir, 'model.onnx'), 'not a protobuf');
+  const child = spawn(process.execPath, [CLI, 'serve', '--model', dir, '--port', '0', '--workers', '2']);
+  let stderr = '';
+  let stdout = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 1);
+  assert.equal(stderr.trim().split('\n').length, 1, stderr);
+  assert.match(stderr, /^llama-endpoint serve: the model failed to load: .*model\.onnx/);
+  // The log collector sees it too, as one error line.
+  const errors = stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { level: number; msg: string })
+    .filter((line) => line.msg === 'the model failed to load');
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.level, 50);
+});
+
+test('a --model directory that does not exist is a usage error (exit 2)', () => {
+  const result = spawnSync(process.execPath, [CLI, 'serve', '--model', '/nonexistent/model'], {
+    encoding: 'utf8',
+  });
+  assert.equal(result.status, 2);
+  assert.equal(result.stderr, "llama-endpoint serve: --model: no such directory '/nonexistent/model'\n");
 });

@@ -48,3 +48,19 @@ test('two workers serve concurrently while the main thread keeps answering /heal
       (metricValue(text, 'llama_endpoint_batch_size_count', '{worker="0"}') ?? 0),
   );
 });
+
+test("a worker's own log messages reach the server's log with the worker index", async (t) => {
+  // Here ONNX Runtime has no CUDA libraries: the worker falls back to CPU and says so.
+  const cuda = await startServer({ modelDir: await tinyRandomModel(), model: { provider: 'cuda' } });
+  t.after(() => cuda.close());
+  const ready = cuda.logs.find((line) => line.worker === 0 && /^worker ready/.test(String(line.msg)));
+  assert.ok(ready, 'the ready line names the worker');
+  if (String(ready.msg).includes('(cuda')) {
+    t.skip('CUDA is available here: no fallback to log');
+    return;
+  }
+  const fallback = cuda.logs.find((line) => /execution provider failed to start/.test(String(line.msg)));
+  assert.ok(fallback, JSON.stringify(cuda.logs));
+  assert.equal(fallback.worker, 0);
+  assert.equal(fallback.level, 40);
+});

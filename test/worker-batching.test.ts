@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import type { GenerationRequest } from '../src/engine/generation-params.js';
+import { SERVING_GRAPH } from '../src/modelgen/llama-graph.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import type { Tokenizer } from '../src/tokenizer/tokenizer.js';
 import type { WorkerHandle } from '../src/worker/handle.js';
@@ -33,10 +34,11 @@ const PROMPTS = [
 
 before(async () => {
   if (skip) return;
-  const modelDir = await convertedAidreams();
+  const modelDir = await convertedAidreams(SERVING_GRAPH);
   tokenizer = await loadTokenizer(modelDir);
   reference = JSON.parse(await readFile(fixture('reference', 'aidreams260K-greedy.json'), 'utf8'));
-  // Small prefill chunks: every prompt here longer than 4 tokens is prefilled in several runs.
+  // The graph the server writes by default (new K/V only, in-place slot cache). Small prefill chunks: every
+  // prompt here longer than 4 tokens is prefilled in several runs.
   handle = startWorker(modelDir, { maxBatchSize: 8, prefillChunkTokens: 4 });
   await handle.ready;
 });
@@ -46,7 +48,7 @@ after(() => handle?.shutdown());
 const prompt = (text: string, stopping: Partial<GenerationRequest['stopping']> = {}) =>
   request(tokenizer.encode(text), { maxNewTokens: 60, ...stopping });
 
-test('a batch of left-padded prompts of different lengths gives each one its tokens alone', {
+test('a batch of prompts of different lengths gives each one its tokens alone', {
   skip,
 }, async () => {
   const requests = PROMPTS.map((text) => prompt(text));
@@ -116,7 +118,10 @@ test('sequences that join a running batch mid-way change nobody’s output', { s
 });
 
 test('at most maxBatchSize run at once, first come first served', { skip }, async () => {
-  const small = startWorker(await convertedAidreams(), { maxBatchSize: 2, prefillChunkTokens: 4 });
+  const small = startWorker(await convertedAidreams(SERVING_GRAPH), {
+    maxBatchSize: 2,
+    prefillChunkTokens: 4,
+  });
   try {
     await small.ready;
     const requests = PROMPTS.map((text) => prompt(text, { maxNewTokens: 12 }));
@@ -156,7 +161,7 @@ test('at most maxBatchSize run at once, first come first served', { skip }, asyn
 test('cancel ends a running or waiting sequence at the next step and leaves the others alone', {
   skip,
 }, async () => {
-  const small = startWorker(await convertedAidreams(), { maxBatchSize: 2 });
+  const small = startWorker(await convertedAidreams(SERVING_GRAPH), { maxBatchSize: 2 });
   try {
     await small.ready;
     const [keep, cancelled, waiting] = [

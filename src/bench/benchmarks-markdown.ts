@@ -3,6 +3,19 @@ import type { DecodeCeiling } from './decode-ceiling.js';
 import type { BenchResult } from './load-generator.js';
 import type { LatencySummary } from './percentiles.js';
 
+/** A decode loop's shape: rows, the prompt they were prefilled with, and the steps timed after it. */
+export interface StepShape {
+  batch: number;
+  promptTokens: number;
+  decodeSteps: number;
+}
+
+/** One graph and KV cache variant's ms per decode step at each of `BenchmarkRun.stepShapes`. */
+export interface StepTimeRow {
+  variant: string;
+  msPerStep: number[];
+}
+
 export interface BenchmarkRun {
   /** ISO date and time of the run. */
   date: string;
@@ -35,6 +48,12 @@ export interface BenchmarkRun {
   batchedCeiling: DecodeCeiling;
   single: BenchResult;
   concurrent: BenchResult;
+  stepShapes: StepShape[];
+  /** Rounds of the step-time measurement (each variant and shape once per round); the table has their medians. */
+  stepRounds: number;
+  stepTimes: StepTimeRow[];
+  /** The server process's resident memory (MiB), sampled through (c); empty where it cannot be read. */
+  serverRssMiB: number[];
 }
 
 /** The two ratios the acceptance criteria name, with their targets. */
@@ -57,6 +76,56 @@ function latencyCells(summary: LatencySummary | undefined): string {
 function errorsText(result: BenchResult): string {
   const entries = Object.entries(result.errors);
   return entries.length === 0 ? 'none' : entries.map(([key, count]) => `${key}: ${count}`).join(', ');
+}
+
+function stepTimesTable(run: BenchmarkRun): string {
+  const header = run.stepShapes.map(
+    (shape) =>
+      `batch ${shape.batch}, context ${shape.promptTokens} → ${shape.promptTokens + shape.decodeSteps}`,
+  );
+  const rows = run.stepTimes.map(
+    (row) => `| ${row.variant} | ${row.msPerStep.map((ms) => ms.toFixed(1)).join(' | ')} |`,
+  );
+  return [
+    `| graph and KV cache | ${header.join(' | ')} |`,
+    `| --- |${' --- |'.repeat(header.length)}`,
+    ...rows,
+  ].join('\n');
+}
+
+/** What the served variant's step times say about c/b: 16 rows cost more than one because they are arithmetic-bound. */
+function batchingBound(run: BenchmarkRun): string {
+  const served = run.stepTimes.at(-1);
+  const [one, many] = [served?.msPerStep[0], served?.msPerStep[1]];
+  const [shapeOne, shapeMany] = [run.stepShapes[0], run.stepShapes[1]];
+  if (!served || one === undefined || many === undefined || !shapeOne || !shapeMany) return '';
+  const gain = (shapeMany.batch / many) * (one / shapeOne.batch);
+  return (
+    `**What bounds c/b here.** With the served graph a step of ${shapeMany.batch} rows costs ${(many / one).toFixed(1)}× a step ` +
+    `of ${shapeOne.batch} (${many.toFixed(1)} vs ${one.toFixed(1)} ms), so batching multiplies the bare rate by at most ` +
+    `${gain.toFixed(1)}: at batch 1 a step is bound by reading the weights, at batch ${shapeMany.batch} by multiplying them ` +
+    "(the weight matrix products are most of the step). On top of that (c) prefills every joining request's prompt, " +
+    `compute-bound as well (${run.ceiling.prefillMs.toFixed(1)} ms for ${run.ceiling.promptTokens} tokens, against ` +
+    `${many.toFixed(1)} ms for a step that gives ${shapeMany.batch} tokens), and streams ${shapeMany.batch} clients over HTTP ` +
+    'from the same cores that run the model.'
+  );
+}
+
+const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+function memoryText(samples: number[], tokens: number): string {
+  if (samples.length < 4)
+    return 'Resident memory could not be read on this system (it is read from `/proc`).';
+  const quarter = Math.floor(samples.length / 4);
+  const [second, last] = [mean(samples.slice(quarter, 2 * quarter)), mean(samples.slice(-quarter))];
+  return (
+    `The server process's resident memory (main thread and worker together), read every 250 ms through (c): its ` +
+    `warm-up requests (which fill the batch and touch the KV cache's pages), then ${tokens} generated tokens. ` +
+    `Mean of the second quarter of the samples ${second.toFixed(0)} MiB, of the last quarter ${last.toFixed(0)} MiB ` +
+    `(${last - second >= 0 ? '+' : ''}${(last - second).toFixed(0)} MiB); min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)}. ` +
+    'The KV cache is allocated once per worker and written in place; what moves is the garbage-collected heap. ' +
+    `All samples (MiB): ${samples.map((mib) => mib.toFixed(0)).join(', ')}.`
+  );
 }
 
 function loadRow(label: string, result: BenchResult): string {
@@ -128,8 +197,8 @@ the ratios are what the acceptance criteria judge.
 
 ## Workload
 
-- **Model**: the \`${model.preset}\` preset of \`llama-endpoint create-random\`: a Llama graph with the Optimum I/O of a real
-  export and seeded random weights (${shape}; ${model.sizeMiB.toFixed(0)} MiB of ONNX, read once per decode step). Random weights cost the same
+- **Model**: the \`${model.preset}\` preset of \`llama-endpoint create-random\`: a Llama graph with the Optimum inputs of a real
+  export (outputs: logits of the last position and this step's keys/values, the serving default) and seeded random weights (${shape}; ${model.sizeMiB.toFixed(0)} MiB of ONNX, read once per decode step). Random weights cost the same
   per step as trained ones of the same shape.
 - **Prompt**: ${single.prompt.tokens} tokens, BOS included: "hello hello …", each "hello" one Llama-2 token (${promptCheck}).
 - **Generation**: ${single.maxNewTokens} new tokens per request, greedy, \`ignore_eos: true\` so every request generates
@@ -141,9 +210,9 @@ the ratios are what the acceptance criteria judge.
 
 - **(a) decode ceiling**: \`src/bench/decode-ceiling.ts\`. One ONNX Runtime session on the same model with the same
   session options as the server's worker (${server.intraOpThreads} intra-op threads, graph optimisation \`all\`). The
-  ${ceiling.promptTokens}-token prompt is prefilled once (${ceiling.prefillMs.toFixed(1)} ms); then a loop of
-  ${run.decodeSteps} single-token \`session.run\` calls at batch 1, each feeding the previous step's \`present.*\` back
-  as \`past_key_values.*\` (context ${ceiling.promptTokens} → ${ceiling.promptTokens + run.decodeSteps}), with no HTTP,
+  ${ceiling.promptTokens}-token prompt is prefilled (${ceiling.prefillMs.toFixed(1)} ms); then a loop of
+  ${run.decodeSteps} single-token \`session.run\` calls at batch 1 through the engine's own runner and KV cache (each step's
+  new keys/values written into the cache in place, context ${ceiling.promptTokens} → ${ceiling.promptTokens + run.decodeSteps}), with no HTTP,
   no sampling and no detokenization. One untimed warm-up repetition, then ${run.repetitions} timed ones
   (${ceiling.repetitionTokensPerS.map((v) => v.toFixed(1)).join(', ')} tokens/s); the figure is their median.
   It counts decode steps only, not the prefill.
@@ -161,6 +230,23 @@ the ratios are what the acceptance criteria judge.
   and for sequences that start and finish at different times.
 - **b/a** is the share of the bare decode rate one stream gets through the whole server; **c/b** is what batching adds.
 - Generated tokens are counted ${single.tokensCountedFrom === 'usage' ? "from the server's `usage` in the final stream chunk" : 'as `max_new_tokens` per successful request (ignore_eos makes that exact)'}.
+
+## Decode step time by graph and KV cache (ms per step)
+
+The loop of (a) in ${run.stepRounds} rounds that take every variant and shape in turn (the median of the rounds, so
+a machine whose speed drifts weighs on every variant alike), for the graph and cache this server used before
+(the Optimum graph returns \`present.*\`, the whole cache, every step: ONNX Runtime concatenates it inside the graph and
+onnxruntime-node copies it into a new buffer) and after (the graph returns only the step's new keys/values, attention
+reads past and new keys as two blocks without concatenating, and the engine writes the new ones into a per-worker
+cache in place); with plain ops and with the fused \`SimplifiedLayerNormalization\`/\`RotaryEmbedding\` kernels.
+
+${stepTimesTable(run)}
+
+${batchingBound(run)}
+
+## Memory
+
+${memoryText(run.serverRssMiB, concurrent.requests.ok * concurrent.maxNewTokens)}
 
 ## Latency (ms) and errors
 

@@ -5,9 +5,10 @@
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type InferenceSession, Tensor } from 'onnxruntime-node';
-import { detectIoLayout, type IoLayout } from '../engine/io-layout.js';
+import { detectIoLayout } from '../engine/io-layout.js';
+import { createKvCache } from '../engine/load-model.js';
 import { readModelConfig } from '../engine/model-config.js';
+import { ModelRunner } from '../engine/model-runner.js';
 import { createSession } from '../engine/session.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { percentile } from './percentiles.js';
@@ -35,53 +36,6 @@ export interface DecodeCeiling {
   repetitionTokensPerS: number[];
 }
 
-type Feeds = Record<string, Tensor>;
-
-const int64 = (values: number[], dims: number[]) =>
-  new Tensor('int64', BigInt64Array.from(values, BigInt), dims);
-
-function emptyPast(layout: IoLayout, batch: number): Feeds {
-  const dims = [batch, layout.kvHeads, 0, layout.headDim];
-  const data = () => (layout.kvDtype === 'float16' ? new Uint16Array(0) : new Float32Array(0));
-  const feeds: Feeds = {};
-  for (let i = 0; i < layout.numLayers; i++) {
-    feeds[layout.pastKeys[i]!] = new Tensor(layout.kvDtype, data(), dims);
-    feeds[layout.pastValues[i]!] = new Tensor(layout.kvDtype, data(), dims);
-  }
-  return feeds;
-}
-
-/**
- * Runs `ids` in each of `batch` rows after `pastLength` cached positions; returns this run's present key/values
- * as the next past.
- */
-async function step(
-  session: InferenceSession,
-  layout: IoLayout,
-  batch: number,
-  ids: number[],
-  pastLength: number,
-  past: Feeds,
-): Promise<Feeds> {
-  const total = pastLength + ids.length;
-  const rows = <T>(row: T[]) => Array.from({ length: batch }, () => row).flat();
-  const feeds: Feeds = {
-    ...past,
-    [layout.inputIds]: int64(rows(ids), [batch, ids.length]),
-    [layout.attentionMask]: int64(rows(new Array(total).fill(1)), [batch, total]),
-  };
-  if (layout.positionIds) {
-    feeds[layout.positionIds] = int64(rows(ids.map((_, i) => pastLength + i)), [batch, ids.length]);
-  }
-  const outputs = await session.run(feeds);
-  const next: Feeds = {};
-  for (let i = 0; i < layout.numLayers; i++) {
-    next[layout.pastKeys[i]!] = outputs[layout.presentKeys[i]!] as Tensor;
-    next[layout.pastValues[i]!] = outputs[layout.presentValues[i]!] as Tensor;
-  }
-  return next;
-}
-
 export async function measureDecodeCeiling(options: DecodeCeilingOptions): Promise<DecodeCeiling> {
   const config = await readModelConfig(options.modelDir);
   const tokenizer = await loadTokenizer(options.modelDir);
@@ -99,20 +53,26 @@ export async function measureDecodeCeiling(options: DecodeCeilingOptions): Promi
   );
   try {
     const layout = detectIoLayout(session, config);
-    const prefillStarted = performance.now();
     const { batch } = options;
-    const prefilled = await step(session, layout, batch, ids, 0, emptyPast(layout, batch));
-    const prefillMs = performance.now() - prefillStarted;
+    // The engine's own runner and KV cache (no sampling, no detokenization): the least any server does.
+    const runner = new ModelRunner(session, layout, createKvCache(layout, batch, config.contextTokens));
+    const rows = Array.from({ length: batch }, (_, row) => `row-${row}`);
+    let prefillMs = 0;
     // No sampling: every step feeds the prompt's last token again; the work per step does not depend on it.
-    const token = ids.at(-1)!;
+    const tokens = rows.map(() => ids.at(-1)!);
     const rates: number[] = [];
     for (let repetition = 0; repetition <= options.repetitions; repetition++) {
-      let past = prefilled;
+      const prefillStarted = performance.now();
+      for (const row of rows) {
+        await runner.prefill(row, ids);
+        runner.cache.join(row);
+      }
+      prefillMs = (performance.now() - prefillStarted) / batch;
       const started = performance.now();
-      for (let i = 0; i < options.decodeSteps; i++)
-        past = await step(session, layout, batch, [token], ids.length + i, past);
+      for (let i = 0; i < options.decodeSteps; i++) await runner.decode(tokens);
       const rate = (batch * options.decodeSteps) / ((performance.now() - started) / 1000);
       if (repetition > 0) rates.push(rate);
+      runner.cache.release(rows);
     }
     return {
       promptTokens: ids.length,

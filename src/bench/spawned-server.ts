@@ -15,6 +15,8 @@ const OUTPUT_KEPT = 16_384;
 
 export interface SpawnedServer {
   url: URL;
+  /** The server process, e.g. to read its resident memory. */
+  pid: number | undefined;
   /** The tail of the server's stdout and stderr (pino JSON lines). */
   output(): string;
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves to its exit code (null: killed). */
@@ -66,6 +68,7 @@ export async function startServer(args: string[], readyTimeoutMs = 180_000): Pro
 
   const server: SpawnedServer = {
     url,
+    pid: child.pid,
     output: () => output,
     async stop(graceMs = 30_000) {
       if (!hasExited) child.kill('SIGTERM');

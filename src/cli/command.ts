@@ -66,6 +66,20 @@ export function numberFlag(name: string, value: unknown, fallback: number, min =
   return n;
 }
 
+/** A flag that takes one of a few words; absent → fallback. */
+export function oneOfFlag<const T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
+  }
+  return value as T;
+}
+
 export function requireFlag(name: string, value: string | undefined): string {
   if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
   return value;

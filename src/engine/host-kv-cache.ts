@@ -125,7 +125,7 @@ export class HostKvCache implements KvCache {
   /** The present outputs in block order, checked against the shape the next run will claim for them. */
   private presents(outputs: Outputs, rows: number, width: number): Tensor[] {
     const { layout } = this;
-    return [...layout.presentKeys, ...layout.presentValues].map((name) => {
+    return [...layout.outputKeys, ...layout.outputValues].map((name) => {
       const tensor = outputs[name] as Tensor | undefined;
       const dims = tensor?.dims;
       if (

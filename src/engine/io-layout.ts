@@ -9,11 +9,17 @@ export interface IoLayout {
   attentionMask: string;
   /** Absent in graphs that derive positions from the attention mask. */
   positionIds?: string;
-  /** Per layer: the past and present key/value names. */
+  /** Per layer: the past key/value input names. */
   pastKeys: string[];
   pastValues: string[];
-  presentKeys: string[];
-  presentValues: string[];
+  /**
+   * What the graph returns per layer: 'present' (Optimum: past + new, [B, kv_heads, P+S, hd]) or 'new' (this
+   * run's K/V alone, [B, kv_heads, S, hd]; the caller keeps the cache).
+   */
+  kvOutputs: 'present' | 'new';
+  /** Per layer: the output key/value names of that kind. */
+  outputKeys: string[];
+  outputValues: string[];
   logits: string;
   kvDtype: KvDtype;
   numLayers: number;
@@ -23,6 +29,7 @@ export interface IoLayout {
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
 const PRESENT = /^present\.(\d+)\.(key|value)$/;
+const NEW = /^new_key_values\.(\d+)\.(key|value)$/;
 
 /** Collects `{i}.key|value` names by layer, checking that layers 0..n-1 all have both. */
 function byLayer(
@@ -75,12 +82,17 @@ export function detectIoLayout(session: InferenceSession, config: ModelConfig): 
     throw new Error(`unsupported decoder graph: no output 'logits' (${describe()})`);
   const past = byLayer(inputs, PAST, 'past_key_values');
   const present = byLayer(outputs, PRESENT, 'present');
+  const fresh = byLayer(outputs, NEW, 'new_key_values');
   if (past.keys.length === 0) {
     throw new Error(`unsupported decoder graph: no past_key_values.{i}.key|value inputs (${describe()})`);
   }
-  if (present.keys.length !== past.keys.length) {
+  // New K/V alone lets the engine keep its cache in place; prefer it when a graph has both.
+  const kvOutputs = fresh.keys.length > 0 ? 'new' : 'present';
+  const returned = kvOutputs === 'new' ? fresh : present;
+  if (returned.keys.length !== past.keys.length) {
+    const what = kvOutputs === 'new' ? 'new_key_values' : 'present';
     throw new Error(
-      `the graph has ${past.keys.length} past_key_values layers but ${present.keys.length} present layers`,
+      `the graph has ${past.keys.length} past_key_values layers but ${returned.keys.length} ${what} layers`,
     );
   }
   const known = new Set(['input_ids', 'attention_mask', 'position_ids', ...past.keys, ...past.values]);
@@ -106,8 +118,9 @@ export function detectIoLayout(session: InferenceSession, config: ModelConfig): 
     positionIds: inputs.includes('position_ids') ? 'position_ids' : undefined,
     pastKeys: past.keys,
     pastValues: past.values,
-    presentKeys: present.keys,
-    presentValues: present.values,
+    kvOutputs,
+    outputKeys: returned.keys,
+    outputValues: returned.values,
     logits: 'logits',
     kvDtype,
     numLayers: past.keys.length,

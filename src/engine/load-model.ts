@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelInfo, WorkerOptions } from '../worker/protocol.js';
 import { HostKvCache } from './host-kv-cache.js';
-import { detectIoLayout } from './io-layout.js';
+import { detectIoLayout, type IoLayout } from './io-layout.js';
+import type { KvCache } from './kv-cache.js';
 import { type ModelConfig, readModelConfig } from './model-config.js';
 import { ModelRunner } from './model-runner.js';
 import { createSession } from './session.js';
+import { SlotKvCache } from './slot-kv-cache.js';
 
 export interface LoadedModel {
   config: ModelConfig;
@@ -13,9 +15,19 @@ export interface LoadedModel {
   info: ModelInfo;
 }
 
+/**
+ * Graphs that return only the new K/V get the in-place slot cache (room for a full batch plus the one
+ * sequence being prefilled); Optimum graphs, which return the whole present, the host cache.
+ */
+export function createKvCache(layout: IoLayout, maxBatchSize: number, contextTokens: number): KvCache {
+  return layout.kvOutputs === 'new'
+    ? new SlotKvCache(layout, maxBatchSize + 1, contextTokens)
+    : new HostKvCache(layout);
+}
+
 /** A model directory → a session with its I/O layout detected and a KV cache to match. */
 export async function loadModel(
-  options: Pick<WorkerOptions, 'modelDir' | 'provider' | 'deviceId' | 'intraOpThreads'>,
+  options: Pick<WorkerOptions, 'modelDir' | 'provider' | 'deviceId' | 'intraOpThreads' | 'maxBatchSize'>,
   warn: (message: string) => void,
 ): Promise<LoadedModel> {
   const config = await readModelConfig(options.modelDir);
@@ -26,7 +38,11 @@ export async function loadModel(
     const layout = detectIoLayout(session, config);
     return {
       config,
-      runner: new ModelRunner(session, layout, new HostKvCache(layout)),
+      runner: new ModelRunner(
+        session,
+        layout,
+        createKvCache(layout, options.maxBatchSize, config.contextTokens),
+      ),
       info: {
         maxContextTokens: config.contextTokens,
         vocabSize: config.vocabSize,

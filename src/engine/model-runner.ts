@@ -11,11 +11,14 @@ export class ModelRunner {
   readonly cache: KvCache;
   private readonly session: InferenceSession;
   private readonly layout: IoLayout;
+  /** Only what the next step needs: outputs not fetched are not copied out of ONNX Runtime. */
+  private readonly fetches: string[];
 
   constructor(session: InferenceSession, layout: IoLayout, cache: KvCache) {
     this.session = session;
     this.layout = layout;
     this.cache = cache;
+    this.fetches = [layout.logits, ...layout.outputKeys, ...layout.outputValues];
   }
 
   /** Feeds the next chunk of one sequence's prompt; the logits predict the token after its last one. */
@@ -42,7 +45,7 @@ export class ModelRunner {
   private run(feeds: Feeds, tokens: (readonly number[])[]): Promise<Outputs> {
     const dims = [tokens.length, tokens[0]!.length];
     feeds[this.layout.inputIds] = new Tensor('int64', BigInt64Array.from(tokens.flat(), BigInt), dims);
-    return this.session.run(feeds);
+    return this.session.run(feeds, this.fetches);
   }
 
   /** Each row's logits at its last position: [B, S, V] or [B, V] graphs alike. */
@@ -53,7 +56,8 @@ export class ModelRunner {
     const data = logits.data;
     return Array.from({ length: rows }, (_, row) => {
       const start = (row * positions + positions - 1) * vocab;
-      if (data instanceof Float32Array) return data.slice(start, start + vocab);
+      // A view, not a copy: the fetched output is a fresh buffer of ours, and the penalties may edit it.
+      if (data instanceof Float32Array) return data.subarray(start, start + vocab);
       if (data instanceof Uint16Array) return float16ToFloat32(data.subarray(start, start + vocab));
       throw new Error(`logits of type ${logits.type} are not supported (float32 or float16)`);
     });

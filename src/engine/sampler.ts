@@ -11,7 +11,14 @@ function isGreedy(params: SamplerParams): boolean {
 /** The index of the largest logit (the lowest index on ties, as torch.argmax). */
 export function argmax(logits: Float32Array): number {
   let best = 0;
-  for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
+  let bestValue = logits[0]!;
+  for (let i = 1; i < logits.length; i++) {
+    const value = logits[i]!;
+    if (value > bestValue) {
+      best = i;
+      bestValue = value;
+    }
+  }
   return best;
 }
 

@@ -33,6 +33,8 @@ export async function createSession(
   options: SessionOptions,
   warn: (message: string) => void,
 ): Promise<CreatedSession> {
+  // ONNX Runtime's other defaults stay, by measurement on the 2-core bench (BENCHMARKS.md): sequential execution,
+  // the CPU memory arena, and spinning intra-op threads (turning spinning off cost a single stream ~15%).
   const create = (provider: ExecutionProvider) =>
     InferenceSession.create(modelPath, {
       executionProviders: providerList(provider, options.deviceId),

@@ -1,16 +1,18 @@
 /** Flags shared by the convert and create-random commands. */
 import { existsSync } from 'node:fs';
 import { UsageError } from '../cli/usage-error.js';
-import type { LlamaGraphOptions } from './llama-graph.js';
+import { type LlamaGraphOptions, SERVING_GRAPH } from './llama-graph.js';
 
 export const GRAPH_FLAGS = {
   dtype: { type: 'string' },
   logits: { type: 'string' },
   attention: { type: 'string' },
-  fused: { type: 'boolean' },
+  ops: { type: 'string' },
+  'kv-outputs': { type: 'string' },
 } as const;
 
-export const GRAPH_USAGE = '[--dtype float32|float16] [--logits all|last] [--attention eager|gqa] [--fused]';
+export const GRAPH_USAGE =
+  '[--dtype float32|float16] [--logits all|last] [--attention eager|gqa] [--ops fused|plain] [--kv-outputs present|new]';
 
 function oneOf<const T extends string>(
   flag: string,
@@ -29,13 +31,26 @@ export function graphOptions(values: {
   dtype?: string;
   logits?: string;
   attention?: string;
-  fused?: boolean;
+  ops?: string;
+  'kv-outputs'?: string;
 }): LlamaGraphOptions {
+  const attention = oneOf('attention', values.attention, ['eager', 'gqa'], 'eager');
+  // GroupQueryAttention keeps its own shared buffer: it returns present, never new K/V alone.
+  const kvOutputs = oneOf(
+    'kv-outputs',
+    values['kv-outputs'],
+    ['present', 'new'],
+    attention === 'gqa' ? 'present' : SERVING_GRAPH.kvOutputs!,
+  );
+  if (attention === 'gqa' && kvOutputs === 'new') {
+    throw new UsageError('--kv-outputs new needs --attention eager (gqa returns its shared present buffer)');
+  }
   return {
     dtype: oneOf('dtype', values.dtype, ['float32', 'float16'], 'float32'),
-    logits: oneOf('logits', values.logits, ['all', 'last'], 'all'),
-    attention: oneOf('attention', values.attention, ['eager', 'gqa'], 'eager'),
-    fused: values.fused ?? false,
+    logits: oneOf('logits', values.logits, ['all', 'last'], SERVING_GRAPH.logits!),
+    attention,
+    fused: oneOf('ops', values.ops, ['fused', 'plain'], SERVING_GRAPH.fused ? 'fused' : 'plain') === 'fused',
+    kvOutputs,
   };
 }
 

@@ -1,6 +1,6 @@
 /** A llama2.c checkpoint + tokenizer.bin → a model directory. */
 import { readFile } from 'node:fs/promises';
-import type { LlamaGraphOptions } from './llama-graph.js';
+import { type LlamaGraphOptions, SERVING_GRAPH } from './llama-graph.js';
 import { inMemorySource } from './llama-weights.js';
 import { readLlama2cCheckpoint } from './llama2c-checkpoint.js';
 import { type ModelDirectory, writeModelDirectory } from './model-directory.js';
@@ -10,6 +10,7 @@ export interface ConvertLlama2cOptions {
   checkpoint: string;
   tokenizer: string;
   outDir: string;
+  /** Default: SERVING_GRAPH. */
   graph?: LlamaGraphOptions;
 }
 
@@ -24,7 +25,7 @@ export async function convertLlama2c(options: ConvertLlama2cOptions): Promise<Mo
     config,
     weights: inMemorySource(weights),
     vocab,
-    graph: options.graph,
+    graph: options.graph ?? SERVING_GRAPH,
     eosTokenIds: LLAMA2C_EOS,
   });
 }

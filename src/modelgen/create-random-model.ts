@@ -1,7 +1,7 @@
 /** A seeded random-weight Llama model directory from a preset: the demo model, test and bench models. */
 import { defaultLlama2Vocab } from '../tokenizer/default-vocab.js';
 import { type LlamaConfig, PRESETS, type PresetName } from './llama-config.js';
-import type { LlamaGraphOptions } from './llama-graph.js';
+import { type LlamaGraphOptions, SERVING_GRAPH } from './llama-graph.js';
 import { type ModelDirectory, writeModelDirectory } from './model-directory.js';
 import { randomWeightSource } from './random-weights.js';
 import { readVocabFile } from './vocab-file.js';
@@ -16,6 +16,7 @@ export interface CreateRandomOptions {
   layers?: number;
   /** Overrides any other preset field (tests use small shapes). */
   overrides?: Partial<LlamaConfig>;
+  /** Default: SERVING_GRAPH. */
   graph?: LlamaGraphOptions;
   externalData?: boolean;
 }
@@ -39,7 +40,7 @@ export async function createRandomModel(options: CreateRandomOptions): Promise<M
     config,
     weights: randomWeightSource(config, options.seed ?? DEFAULT_SEED),
     vocab,
-    graph: options.graph,
+    graph: options.graph ?? SERVING_GRAPH,
     externalData: options.externalData,
   });
 }

@@ -25,7 +25,23 @@ export interface LlamaGraphOptions {
   attention?: AttentionKind;
   /** Fused kernels: SimplifiedLayerNormalization for RMSNorm, com.microsoft RotaryEmbedding for RoPE. */
   fused?: boolean;
+  /**
+   * 'present' (Optimum): present.{i}.key|value = past + new, [B, kv_heads, P+S, hd]. 'new' (eager attention
+   * only): new_key_values.{i}.key|value [B, kv_heads, S, hd], this run's keys and values alone, for an engine
+   * that keeps the cache in place: a step then neither concatenates nor returns the whole cache.
+   */
+  kvOutputs?: KvOutputs;
 }
+
+export type KvOutputs = 'present' | 'new';
+
+/**
+ * What create-random, convert and the demo model write unless told otherwise: the graph this server runs
+ * fastest (measured in BENCHMARKS.md): new K/V only, for the engine's in-place cache; logits only for the
+ * last position, so a prefill skips the LM head for every other token; and the fused RMSNorm and RoPE kernels
+ * (faster than plain ops on the CPU provider, and what onnxruntime-genai writes for CUDA).
+ */
+export const SERVING_GRAPH: LlamaGraphOptions = { logits: 'last', kvOutputs: 'new', fused: true };
 
 const ATTENTION: Record<AttentionKind, AttentionVariant> = {
   eager: eagerAttention,
@@ -88,7 +104,12 @@ export function buildLlamaGraph(config: LlamaConfig, weights: WeightSource, opti
   const positions = g.op('Max', [positionIds, g.int64([0], [])]);
   const context = { config, floatType, inputIds, attentionMask, positionIds: positions };
   const rope = (options.fused ? fusedRope : plainRope)(g, context);
-  const attention = ATTENTION[options.attention ?? 'eager'].prepare(g, { ...context, rope });
+  const attentionKind = options.attention ?? 'eager';
+  const newKeyValues = options.kvOutputs === 'new';
+  if (newKeyValues && attentionKind !== 'eager') {
+    throw new Error("kvOutputs 'new' needs eager attention (gqa has its own shared past/present buffer)");
+  }
+  const attention = ATTENTION[attentionKind].prepare(g, { ...context, rope, newKeyValues });
   const h = config.hiddenSize;
   const kvWidth = (config.numKvHeads * h) / config.numHeads;
   const ffn = config.intermediateSize;

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { GenerationRequest } from '../engine/generation-params.js';
 import { EventChannel } from './event-channel.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
-import type { SequenceEvent, SequenceSpec } from './sequence-event.js';
+import type { SequenceDone, SequenceEvent, SequenceSpec } from './sequence-event.js';
 import type { SequenceListener, WorkerPool } from './worker-pool.js';
 
 export interface GenerateOptions {
@@ -10,6 +10,17 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** After this many ms every sequence still running ends with finish reason 'timeout'. */
   timeoutMs?: number;
+}
+
+/** One request's sequences in generation: their events in order as they happen, and how they all ended. */
+export interface Generation extends AsyncIterableIterator<SequenceEvent> {
+  /**
+   * Every sequence's 'done', in request order, once the last has ended: also when the iteration stopped early
+   * (its cancelled sequences end at the next decode step, after the consumer has gone).
+   */
+  readonly finished: Promise<SequenceDone[]>;
+  /** Stops the iteration early: what is left is cancelled. */
+  return(): Promise<IteratorResult<SequenceEvent>>;
 }
 
 interface QueuedSequence {
@@ -49,16 +60,19 @@ export class Scheduler {
    * Generates every sequence, yielding their token and done events as they happen. The iteration ends after
    * the last 'done'; stopping it early cancels what is left.
    */
-  generate(
-    sequences: readonly SequenceSpec[],
-    options: GenerateOptions = {},
-  ): AsyncIterableIterator<SequenceEvent> {
+  generate(sequences: readonly SequenceSpec[], options: GenerateOptions = {}): Generation {
     const requestId = (this.nextId++).toString(36);
-    const pending = new Map<string, { index: number; queued: QueuedSequence }>();
+    /** This request's sequences not yet done, by id: in the queue or held by a worker. */
+    const pending = new Map<string, QueuedSequence>();
     const channel = new EventChannel<SequenceEvent>(() => stop('cancelled'));
+    const done: SequenceDone[] = [];
+    let settle!: (done: SequenceDone[]) => void;
+    const finished = new Promise<SequenceDone[]>((resolve) => {
+      settle = resolve;
+    });
 
     const stop = (reason: 'cancelled' | 'timeout') => {
-      for (const [id, { queued }] of pending) {
+      for (const [id, queued] of pending) {
         const at = this.queue.indexOf(queued);
         if (at >= 0) {
           this.queue.splice(at, 1);
@@ -110,7 +124,7 @@ export class Scheduler {
           promptTokens: event.promptTokens,
           generatedTokens: event.generatedTokens,
         });
-        channel.push({
+        const sequenceDone: SequenceDone = {
           type: 'done',
           index,
           finishReason: event.finishReason,
@@ -121,11 +135,14 @@ export class Scheduler {
           firstTokenMs: firstTokenAt === undefined ? undefined : firstTokenAt - enqueuedAt,
           totalMs: now - enqueuedAt,
           error: event.error,
-        });
+        };
+        done[index] = sequenceDone;
+        channel.push(sequenceDone);
         if (pending.size === 0) {
           clearTimeout(timer);
           options.signal?.removeEventListener('abort', onAbort);
           channel.end();
+          settle(done);
         }
       };
       const request: GenerationRequest = {
@@ -135,13 +152,23 @@ export class Scheduler {
         stopping: spec.stopping,
       };
       const queued = { request, listener };
-      pending.set(id, { index, queued });
+      pending.set(id, queued);
       this.queue.push(queued);
     });
-    if (sequences.length === 0) channel.end();
+    if (sequences.length === 0) {
+      channel.end();
+      settle(done);
+    }
     if (options.signal?.aborted) stop('cancelled');
     this.dispatch();
-    return channel;
+    return {
+      finished,
+      next: () => channel.next(),
+      return: () => channel.return(),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   /** Hands queued sequences, oldest first, to workers with a free slot. */

@@ -20,10 +20,11 @@ export type PoolEvent =
 
 export type SequenceListener = (event: PoolEvent) => void;
 
+/** Where the pool's and its workers' messages go (the server's pino logger), each with the worker's index. */
 export interface PoolLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  info(fields: { worker: number }, message: string): void;
+  warn(fields: { worker: number }, message: string): void;
+  error(fields: { worker: number }, message: string): void;
 }
 
 /** One worker thread and the sequences it holds. */
@@ -104,6 +105,7 @@ export class WorkerPool {
         type: 'done',
         finishReason: event.finishReason,
         text: event.text,
+        // A worker that died never said (its 'done' comes from the handle): the prompt is what was sent.
         promptTokens: event.promptTokens === 0 ? request.promptIds.length : event.promptTokens,
         generatedTokens: event.generatedTokens,
         workerQueueMs: event.timings.queueMs,
@@ -133,7 +135,8 @@ export class WorkerPool {
 
   private startThread(index: number): WorkerHandle {
     const handle = new WorkerHandle({ ...this.workerOptions, deviceId: index });
-    handle.on('log', (event) => this.log?.[event.level](`worker ${index}: ${event.message}`));
+    // What the worker itself reports (e.g. CUDA fell back to CPU).
+    handle.on('log', (event) => this.log?.[event.level]({ worker: index }, event.message));
     return handle;
   }
 
@@ -142,15 +145,15 @@ export class WorkerPool {
     handle.ready.then(
       (info) => {
         worker.info = info;
-        this.log?.info(`worker ${worker.index} ready (${info.provider}, ${info.dtype})`);
+        this.log?.info({ worker: worker.index }, `worker ready (${info.provider}, ${info.dtype})`);
         this.notifyCapacity();
       },
-      (err: Error) => this.log?.error(`worker ${worker.index} cannot load the model: ${err.message}`),
+      (err: Error) => this.log?.error({ worker: worker.index }, `cannot load the model: ${err.message}`),
     );
     handle.on('step', (step) => this.metrics?.step(worker.index, step.batchSize, step.waiting));
     handle.once('exit', (error) => {
       if (this.closing) return;
-      this.log?.error(`worker ${worker.index} died (${error.message}); starting a new one`);
+      this.log?.error({ worker: worker.index }, `worker died (${error.message}); starting a new one`);
       this.metrics?.workerRestarted(worker.index);
       worker.info = undefined;
       worker.handle = this.startThread(worker.index);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Admission } from '../scheduler/admission.js';
+import type { GenerationStats } from './client-generation.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ModelService } from './model-service.js';
 
@@ -15,20 +16,13 @@ export interface EndpointState {
   draining: boolean;
 }
 
-/** Token counts and timings of one generation request, for its log line. */
-export interface GenerationStats {
-  promptTokens: number;
-  generatedTokens: number;
-  queueMs: number;
-  timeToFirstTokenMs?: number;
-}
-
 declare module 'fastify' {
   interface FastifyInstance {
     endpoint: EndpointState;
   }
   interface FastifyRequest {
-    generation?: GenerationStats;
+    /** Set when the request started generating; settles once all its sequences have ended. */
+    generation?: Promise<GenerationStats>;
   }
   interface FastifyContextConfig {
     /** Open without an API key (health probes). */

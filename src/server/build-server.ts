@@ -81,10 +81,11 @@ export function buildServer(options: ServerOptions): App {
   if (model) app.addHook('onClose', () => model.close());
 
   registerRequestIds(app, options.deploymentName);
+  // Before auth and draining: a refusal in an onRequest hook skips the hooks after it.
+  registerRequestLog(app);
   registerAuth(app, options.apiKeys);
   registerDraining(app);
   registerErrors(app, options.bodyLimit);
-  registerRequestLog(app);
 
   app.register(fastifySwagger, {
     openapi: {

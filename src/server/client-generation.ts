@@ -1,14 +1,18 @@
-import type { ServerResponse } from 'node:http';
-import type { Admission } from '../scheduler/admission.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Scheduler } from '../scheduler/scheduler.js';
-import type { SequenceEvent, SequenceSpec } from '../scheduler/sequence-event.js';
+import type { SequenceDone, SequenceEvent, SequenceSpec } from '../scheduler/sequence-event.js';
 import { HttpError } from './http-error.js';
 
+/** Token counts and timings of one generation request, for its log line. */
+export interface GenerationStats {
+  promptTokens: number;
+  generatedTokens: number;
+  queueMs: number;
+  timeToFirstTokenMs?: number;
+}
+
 export interface ClientGenerationOptions {
-  admission: Admission;
   scheduler: Scheduler;
-  /** The HTTP response: its early 'close' means the client went away. */
-  response: ServerResponse;
   /** Every sequence still running after this many ms ends with finish reason 'timeout'. */
   timeoutMs: number;
 }
@@ -20,9 +24,12 @@ export interface ClientGenerationOptions {
  * iteration never started (the client left at once) does not hold it either.
  */
 export function clientGeneration(
+  request: FastifyRequest,
+  reply: FastifyReply,
   specs: readonly SequenceSpec[],
-  { admission, scheduler, response, timeoutMs }: ClientGenerationOptions,
+  { scheduler, timeoutMs }: ClientGenerationOptions,
 ): AsyncIterableIterator<SequenceEvent> {
+  const { admission } = request.server.endpoint;
   const release = admission.tryEnter();
   if (release === undefined) {
     throw new HttpError(
@@ -34,12 +41,16 @@ export function clientGeneration(
     );
   }
   const clientGone = new AbortController();
+  // The response's early 'close' means the client went away.
+  const response = reply.raw;
   response.once('close', () => {
     if (!response.writableEnded) clientGone.abort();
     release();
   });
-  const events = scheduler.generate(specs, { signal: clientGone.signal, timeoutMs });
-  return releasing(events, release);
+  const generation = scheduler.generate(specs, { signal: clientGone.signal, timeoutMs });
+  // For the request's log line, settled once every sequence has ended (also after the client left).
+  request.generation = generation.finished.then(statsOf);
+  return releasing(generation, release);
 }
 
 /** The events unchanged; the slot is released however their iteration ends (done, break, throw). */
@@ -52,4 +63,15 @@ async function* releasing(
   } finally {
     release();
   }
+}
+
+/** The request's token counts summed; it waited as long as its slowest sequence, its first token came first. */
+function statsOf(done: readonly SequenceDone[]): GenerationStats {
+  const firstTokens = done.flatMap((d) => (d.firstTokenMs === undefined ? [] : [d.firstTokenMs]));
+  return {
+    promptTokens: done.reduce((sum, d) => sum + d.promptTokens, 0),
+    generatedTokens: done.reduce((sum, d) => sum + d.generatedTokens, 0),
+    queueMs: Math.max(0, ...done.map((d) => d.queueMs)),
+    timeToFirstTokenMs: firstTokens.length > 0 ? Math.min(...firstTokens) : undefined,
+  };
 }

@@ -6,7 +6,7 @@ import { createRandomModel } from '../modelgen/create-random-model.js';
 
 /** models/ at the package root (git-ignored), wherever the compiled file runs from. */
 const MODELS_DIR = fileURLToPath(new URL('../../../models/', import.meta.url));
-export const DEMO_MODEL_DIR = join(MODELS_DIR, 'demo-tiny');
+const DEMO_MODEL_DIR = join(MODELS_DIR, 'demo-tiny');
 
 /**
  * The demo model `npm start` serves: a seeded random tiny Llama with the real Llama-2 tokenizer, written on

@@ -4,7 +4,7 @@ import type { SamplingParams, StoppingParams } from '../engine/generation-params
 import type { ModelConfig } from '../engine/model-config.js';
 
 /** max_new_tokens when neither the request nor generation_config.json says (the Azure container's vLLM default). */
-export const DEFAULT_MAX_NEW_TOKENS = 16;
+const DEFAULT_MAX_NEW_TOKENS = 16;
 
 export interface GenerationOptions {
   sampling: SamplingParams;

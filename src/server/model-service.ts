@@ -49,11 +49,7 @@ export class ModelService {
         prefillChunkTokens: options.prefillChunkTokens,
       },
       metrics,
-      {
-        info: (message) => log.info(message),
-        warn: (message) => log.warn(message),
-        error: (message) => log.error(message),
-      },
+      log,
     );
     this.scheduler = new Scheduler(this.pool, options.maxBatchSize, metrics);
     const host = Promise.all([readModelConfig(options.modelDir), loadTokenizer(options.modelDir)]).then(
@@ -93,13 +89,17 @@ export class ModelService {
       'ServiceUnavailable',
       `the model is loading (${ready} of ${total} workers ready)`,
       undefined,
-      {
-        'retry-after': '5',
-      },
+      { 'retry-after': '5' },
     );
   }
 
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** The model a request needs, or 503: none configured (an app that only documents its routes), loading, failed. */
+export function requireModel(service: ModelService | undefined): LoadedModel {
+  if (service === undefined) throw new HttpError(503, 'ServiceUnavailable', 'no model is configured');
+  return service.require();
 }

@@ -15,7 +15,7 @@ interface Issue {
 }
 
 /** `input_data.input_string[0].role`: the field as the caller wrote it. */
-export function fieldPath(path: readonly PropertyKey[]): string {
+function fieldPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;

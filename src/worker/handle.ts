@@ -108,7 +108,10 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   }
 
   private onEvent(event: Exclude<WorkerEvent, { type: 'ready' | 'load-failed' }>): void {
-    if (event.type === 'step') this.emit('step', event);
+    if (event.type === 'events') {
+      for (const each of event.events)
+        if (each.type !== 'ready' && each.type !== 'load-failed') this.onEvent(each);
+    } else if (event.type === 'step') this.emit('step', event);
     else if (event.type === 'log') this.emit('log', event);
     else {
       const listener = this.sequences.get(event.id);

@@ -73,4 +73,6 @@ export type WorkerEvent =
   /** After every decode step: how many sequences ran in it and how many wait for a slot. */
   | { type: 'step'; batchSize: number; waiting: number }
   /** Something the operator should see in the server's log (e.g. CUDA fell back to CPU). */
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  /** Several of the above in order, as one message: a decode step's tokens cross the thread boundary together. */
+  | { type: 'events'; events: WorkerEvent[] };

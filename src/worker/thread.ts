@@ -15,6 +15,20 @@ const port: MessagePort = parentPort;
 const options = workerData as WorkerOptions;
 const post = (event: WorkerEvent) => port.postMessage(event);
 
+/**
+ * Events emitted in one synchronous burst (a decode step: a token per sequence, then the step) are posted as
+ * one message when the loop next yields: one structured clone and one main-thread task instead of one each.
+ */
+let pending: WorkerEvent[] = [];
+function flush(): void {
+  const events = pending;
+  pending = [];
+  post(events.length === 1 ? events[0]! : { type: 'events', events });
+}
+function emit(event: WorkerEvent): void {
+  if (pending.push(event) === 1) queueMicrotask(flush);
+}
+
 async function start(): Promise<void> {
   let loaded: [LoadedModel, Tokenizer];
   try {
@@ -28,7 +42,7 @@ async function start(): Promise<void> {
     return;
   }
   const [model, tokenizer] = loaded;
-  const loop = new BatchLoop(model.runner, model.config, tokenizer, options, post);
+  const loop = new BatchLoop(model.runner, model.config, tokenizer, options, emit);
   port.on('message', async (command: WorkerCommand) => {
     if (command.type === 'submit') loop.submit(command.request);
     else if (command.type === 'cancel') loop.cancel(command.id, command.reason);

@@ -1,10 +1,16 @@
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
 import { ensureDemoModel } from '../../server/demo-model.js';
 import type { ExecutionProvider } from '../../worker/protocol.js';
-import { type Command, intFlag, parseCommandArgs } from '../command.js';
+import {
+  DEFAULT_PREFILL_CHUNK_TOKENS,
+  defaultIntraOpThreads,
+  defaultWorkers,
+} from '../../worker/threading.js';
+import { type Command, intFlag, oneOfFlag, parseCommandArgs } from '../command.js';
 import { UsageError } from '../usage-error.js';
 
 const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu'];
@@ -49,24 +55,11 @@ const ENV = {
   'log-level': 'LOG_LEVEL',
 } as const;
 
-function oneOf<T extends string>(
-  name: string,
-  value: string | undefined,
-  allowed: readonly T[],
-  fallback: T,
-): T {
-  if (value === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`--${name} must be one of ${allowed.join('|')}, got '${value}'`);
-  }
-  return value as T;
-}
-
 const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also reads the environment variable shown)
   --model DIR                  MODEL_DIR                model directory (default: the demo model, created on first start)
   --host H                     HOST                     listen address (default 127.0.0.1; 0.0.0.0 in containers)
   --port N                     PORT                     default 5001
-  --workers N                  WORKERS                  worker threads, one ONNX Runtime session each (default 1)
+  --workers N                  WORKERS                  worker threads, one ONNX Runtime session each (default 1; cuda: 1 per GPU)
   --provider cpu|cuda|webgpu   PROVIDER                 default cpu; cuda uses device = worker index
   --api-key K (repeatable)     API_KEYS (comma list)    Bearer keys; none = no auth
   --deployment-name NAME       DEPLOYMENT_NAME          azureml-model-deployment header (default "default")
@@ -75,7 +68,7 @@ const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also r
   --max-prompts N              MAX_PROMPTS              prompts per request (default 16)
   --body-limit BYTES           BODY_LIMIT               413 above this (default 1048576)
   --max-batch-size N           MAX_BATCH_SIZE           sequences per decode step per worker (default 16)
-  --prefill-chunk-tokens N     PREFILL_CHUNK_TOKENS     prompt tokens per prefill run (default 512)
+  --prefill-chunk-tokens N     PREFILL_CHUNK_TOKENS     prompt tokens per prefill run, between decode steps (default ${DEFAULT_PREFILL_CHUNK_TOKENS})
   --intra-op-threads N         INTRA_OP_THREADS         ONNX Runtime threads per worker (default cores / workers)
   --shutdown-timeout-ms N      SHUTDOWN_TIMEOUT_MS      SIGTERM: wait this long for in-flight requests (default 30000)
   --log-level LEVEL            LOG_LEVEL                ${LOG_LEVELS.join('|')} (default info)`;
@@ -86,18 +79,22 @@ export const serveCommand: Command = {
   usage: USAGE,
   async run(argv) {
     const { values } = parseCommandArgs(argv, OPTIONS, ENV);
-    const workers = intFlag('workers', values.workers, 1, 1, 64);
+    const provider = oneOfFlag('provider', values.provider, PROVIDERS, 'cpu');
+    const workers = intFlag('workers', values.workers, defaultWorkers(provider), 1, 64);
     const port = intFlag('port', values.port, 5001, 0, 65535);
     const host = values.host ?? '127.0.0.1';
-    const provider = oneOf('provider', values.provider, PROVIDERS, 'cpu');
-    const level = oneOf('log-level', values['log-level'], LOG_LEVELS, 'info');
+    const level = oneOfFlag('log-level', values['log-level'], LOG_LEVELS, 'info');
     const maxBatchSize = intFlag('max-batch-size', values['max-batch-size'], 16, 1, 1024);
-    const prefillChunkTokens = intFlag('prefill-chunk-tokens', values['prefill-chunk-tokens'], 512, 1);
-    const cores = availableParallelism();
+    const prefillChunkTokens = intFlag(
+      'prefill-chunk-tokens',
+      values['prefill-chunk-tokens'],
+      DEFAULT_PREFILL_CHUNK_TOKENS,
+      1,
+    );
     const intraOpThreads = intFlag(
       'intra-op-threads',
       values['intra-op-threads'],
-      Math.max(1, Math.floor(cores / workers)),
+      defaultIntraOpThreads(availableParallelism(), workers),
       1,
       1024,
     );
@@ -123,6 +120,9 @@ export const serveCommand: Command = {
 
     const logger = pino({ level });
     let modelDir = values.model;
+    if (modelDir !== undefined && !statSync(modelDir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new UsageError(`--model: no such directory '${modelDir}'`);
+    }
     if (modelDir === undefined) {
       const demo = await ensureDemoModel();
       modelDir = demo.dir;
@@ -164,9 +164,11 @@ export const serveCommand: Command = {
     try {
       await Promise.race([app.endpoint.model?.loaded, stopped]);
     } catch (err) {
+      // Exit rather than stay up unready: Kubernetes restarts the pod (CrashLoopBackOff shows the reason),
+      // where a server that never gets ready would only fail its readiness probe, silently.
       logger.error({ err }, 'the model failed to load');
       await app.close();
-      return 1;
+      throw new Error(`the model failed to load: ${(err as Error).message}`);
     }
     if (app.endpoint.draining) return stopped;
     const auth = options.apiKeys.length > 0 ? ' -H "Authorization: Bearer $API_KEY"' : '';

@@ -21,6 +21,8 @@ export interface GraphInputs {
 export interface AttentionContext extends GraphInputs {
   /** How queries and keys get their positions (plain ops or the fused kernel). */
   rope: Rope;
+  /** Output this run's keys and values alone, new_key_values.{i}.key|value [B, kv_heads, S, hd], instead of present. */
+  newKeyValues: boolean;
 }
 
 /** Projections of one layer, each [batch, sequence, heads · head_dim], in the model's float type. */

@@ -2,7 +2,10 @@
  * Attention from plain opset-17 ops, as Optimum exports Llama: the KV cache grows by concatenation
  * (present = concat(past, new)), the mask is built from attention_mask (padding) and positions (causal).
  * Grouped-query attention needs no copy of K/V: queries are viewed as [batch, kv_heads, group, S, hd] and
- * MatMul broadcasts each KV head over its group.
+ * MatMul broadcasts each KV head over its group. Scores and weighted values are computed over past and new
+ * keys separately, so attention itself never copies the cache; only the present outputs concatenate it, and
+ * a graph built with newKeyValues returns only this run's K/V (new_key_values) instead of present, for an
+ * engine that keeps the cache itself.
  */
 import { headDim } from '../llama-config.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
@@ -31,16 +34,26 @@ function allowedPositions(g: GraphBuilder, context: AttentionContext): string {
   });
 }
 
+/** Keys and values attended to together, each [B, kv_heads, T, hd]. */
+interface KvBlock {
+  keys: string;
+  values: string;
+}
+
 export const eagerAttention: AttentionVariant = {
   prepare(g, context) {
     const { config, floatType } = context;
     const hd = headDim(config);
     const group = config.numHeads / config.numKvHeads;
     const allowed = allowedPositions(g, context);
+    const pastLength = g.scope('mask', () =>
+      g.op('Sub', [dimOf(g, context.attentionMask, 1), dimOf(g, context.inputIds, 1)]),
+    );
     const scale = g.float([1 / Math.sqrt(hd)], []);
     const masked = g.float([MASKED_SCORE], []);
     const pastDims = ['batch_size', config.numKvHeads, 'past_sequence_length', hd];
     const presentDims = ['batch_size', config.numKvHeads, 'total_sequence_length', hd];
+    const newDims = ['batch_size', config.numKvHeads, 'sequence_length', hd];
 
     return ({ layer, query, key, value }: LayerProjections) =>
       g.scope(`layers.${layer}/attn`, () => {
@@ -54,27 +67,50 @@ export const eagerAttention: AttentionVariant = {
             attrs: { perm: { ints: [0, 2, 3, 1, 4] } },
           },
         );
-        const toCacheLayout = (x: string) =>
-          g.op('Transpose', [x], { attrs: { perm: { ints: [0, 2, 1, 3] } } });
-        const k = toCacheLayout(heads(context.rope.rotate(key, config.numKvHeads), config.numKvHeads));
-        const v = toCacheLayout(heads(value, config.numKvHeads));
-
-        const cache = (kind: 'key' | 'value', fresh: string) => {
-          const past = g.input(`past_key_values.${layer}.${kind}`, floatType, pastDims);
-          const present = g.op('Concat', [past, fresh], {
-            attrs: { axis: { i: 2 } },
-            output: `present.${layer}.${kind}`,
-          });
-          g.output(present, floatType, presentDims);
-          // [B, kv_heads, 1, T, hd]: broadcast over the query group.
-          return g.op('Unsqueeze', [present, g.int64([2])]);
+        // This run's K/V in the cache layout [B, kv_heads, S, hd]; with newKeyValues, graph outputs too.
+        const fresh = (x: string, kind: 'key' | 'value') => {
+          const perm = { perm: { ints: [0, 2, 1, 3] } };
+          if (!context.newKeyValues) return g.op('Transpose', [x], { attrs: perm });
+          const name = `new_key_values.${layer}.${kind}`;
+          g.output(name, floatType, newDims);
+          return g.op('Transpose', [x], { attrs: perm, output: name });
         };
-        const keys = cache('key', k);
-        const values = cache('value', v);
+        const k = fresh(heads(context.rope.rotate(key, config.numKvHeads), config.numKvHeads), 'key');
+        const v = fresh(heads(value, config.numKvHeads), 'value');
+        const past = (kind: 'key' | 'value') =>
+          g.input(`past_key_values.${layer}.${kind}`, floatType, pastDims);
+        const present = (kind: 'key' | 'value', pastValues: string, newValues: string) =>
+          g.output(
+            g.op('Concat', [pastValues, newValues], {
+              attrs: { axis: { i: 2 } },
+              output: `present.${layer}.${kind}`,
+            }),
+            floatType,
+            presentDims,
+          );
+        // ONNX Runtime runs every node whether its output is fetched or not, so a graph that returns only
+        // the new K/V attends to past and new as two blocks and never concatenates the cache.
+        const blocks: KvBlock[] = context.newKeyValues
+          ? [
+              { keys: past('key'), values: past('value') },
+              { keys: k, values: v },
+            ]
+          : [{ keys: present('key', past('key'), k), values: present('value', past('value'), v) }];
 
-        const keysT = g.op('Transpose', [keys], { attrs: { perm: { ints: [0, 1, 2, 4, 3] } } });
+        // [B, kv_heads, 1, T, hd]: broadcast over the query group.
+        const grouped = (x: string) => g.op('Unsqueeze', [x, g.int64([2])]);
+        const blockScores = blocks.map(({ keys }) =>
+          g.op('MatMul', [
+            qGrouped,
+            g.op('Transpose', [grouped(keys)], { attrs: { perm: { ints: [0, 1, 2, 4, 3] } } }),
+          ]),
+        );
+        const joined =
+          blockScores.length === 1
+            ? blockScores[0]!
+            : g.op('Concat', blockScores, { attrs: { axis: { i: -1 } } });
         // Softmax in float32 whatever the model type, as Hugging Face does.
-        const raw = castTo(g, g.op('MatMul', [qGrouped, keysT]), floatType, DataType.FLOAT);
+        const raw = castTo(g, joined, floatType, DataType.FLOAT);
         const scores = g.op('Where', [allowed, g.op('Mul', [raw, scale]), masked]);
         const probs = castTo(
           g,
@@ -82,7 +118,18 @@ export const eagerAttention: AttentionVariant = {
           DataType.FLOAT,
           floatType,
         );
-        const context5d = g.op('MatMul', [probs, values]);
+        const weighted = (blockProbs: string, block: KvBlock) =>
+          g.op('MatMul', [blockProbs, grouped(block.values)]);
+        let context5d: string;
+        if (blocks.length === 1) context5d = weighted(probs, blocks[0]!);
+        else {
+          const lastAxis = g.int64([-1]);
+          const end = g.int64([Number.MAX_SAFE_INTEGER]);
+          context5d = g.op('Add', [
+            weighted(g.op('Slice', [probs, g.int64([0]), pastLength, lastAxis]), blocks[0]!),
+            weighted(g.op('Slice', [probs, pastLength, end, lastAxis]), blocks[1]!),
+          ]);
+        }
         const bySequence = g.op('Transpose', [context5d], { attrs: { perm: { ints: [0, 3, 1, 2, 4] } } });
         return g.op('Reshape', [bySequence, g.int64([0, 0, config.hiddenSize])]);
       });

@@ -1,28 +1,49 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 
+/** nginx's status for a request whose client closed the connection before the answer was complete. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms));
+
 /**
- * One log line and one metrics sample per request, when it has been answered: ids, status, token counts and
- * timings. Prompt text never appears at info level.
+ * One log line and one metrics sample per request: ids, status, token counts and timings. Prompt text never
+ * appears at info level. A request whose client went away before its answer was complete (Fastify's
+ * onResponse never fires for it) is recorded with status 499, as nginx does, once its cancelled sequences
+ * have ended.
  */
 export function registerRequestLog(app: App): void {
-  app.addHook('onResponse', async (request, reply) => {
+  const recorded = new WeakSet<FastifyRequest>();
+
+  async function record(request: FastifyRequest, reply: FastifyReply, status: number): Promise<void> {
+    if (recorded.has(request)) return;
+    recorded.add(request);
+    const totalMs = reply.elapsedTime;
     const route = request.routeOptions.url ?? 'unmatched';
     const { metrics } = app.endpoint;
-    metrics.request(route, request.method, reply.statusCode);
-    if (request.generation) metrics.generationRequest(route, reply.elapsedTime / 1000);
-    const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms));
+    metrics.request(route, request.method, status);
+    const generation = await request.generation;
+    // End-to-end latency is the server's answer time: a client that left did not wait for one.
+    if (generation && status !== CLIENT_CLOSED_REQUEST) metrics.generationRequest(route, totalMs / 1000);
     request.log.info(
       {
         method: request.method,
         route,
-        status: reply.statusCode,
-        promptTokens: request.generation?.promptTokens,
-        generatedTokens: request.generation?.generatedTokens,
-        queueMs: round(request.generation?.queueMs),
-        timeToFirstTokenMs: round(request.generation?.timeToFirstTokenMs),
-        totalMs: round(reply.elapsedTime),
+        status,
+        promptTokens: generation?.promptTokens,
+        generatedTokens: generation?.generatedTokens,
+        queueMs: round(generation?.queueMs),
+        timeToFirstTokenMs: round(generation?.timeToFirstTokenMs),
+        totalMs: round(totalMs),
       },
       'request completed',
     );
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) void record(request, reply, CLIENT_CLOSED_REQUEST);
+    });
   });
+  app.addHook('onResponse', (request, reply) => record(request, reply, reply.statusCode));
 }

@@ -1,14 +1,12 @@
 import { errorResponseSchema } from '../../../schemas/error.js';
 import { healthySchema, probeSchema } from '../../../schemas/health.js';
 import type { App } from '../app.js';
-import { HttpError } from '../http-error.js';
+import { requireModel } from '../model-service.js';
 
 /** Readiness: the model is loaded in every worker and the server is not draining (the drain hook answers that). */
 function requireReady(app: App) {
-  const { model } = app.endpoint;
-  if (model === undefined) throw new HttpError(503, 'ServiceUnavailable', 'no model is configured');
-  model.require();
-  return model.readiness();
+  requireModel(app.endpoint.model);
+  return app.endpoint.model!.readiness();
 }
 
 /** Azure's `GET /` probe and the Kubernetes-style liveness and readiness probes; open without a key. */

@@ -8,17 +8,19 @@ import {
   chatCompletionChunkSchema,
   chatCompletionResponseSchema,
 } from '../../../schemas/openai-chat-response.js';
-import { openAiErrorResponseSchema } from '../../../schemas/openai-error.js';
+import type { OpenAiErrorResponse } from '../../../schemas/openai-error.js';
 import type { App } from '../app.js';
 import { chatPromptIds } from '../chat-template.js';
 import { clientGeneration } from '../client-generation.js';
 import { HttpError } from '../http-error.js';
+import { requireModel } from '../model-service.js';
+import { type ChunkChoices, openAiChoices, openAiChunks } from '../openai-answer.js';
 import { openAiGenerationOptions } from '../openai-generation-options.js';
 import type { OpenAiRouteOptions } from '../openai-route-options.js';
-import { finishedSequences, finishReasonOf, openAiStream, usageOf } from '../openai-stream.js';
+import { openAiGenerationSchema } from '../openai-route-schema.js';
+import { checkContext } from '../prompt-limits.js';
 import { sendEventStream } from '../sse.js';
 import { fieldErrors } from '../validation-messages.js';
-import { checkContext } from './score.js';
 
 /**
  * OpenAI messages → the conversation the Llama-2 chat template takes (text parts joined, `developer` read as
@@ -64,34 +66,15 @@ export function registerChatRoute(v1: App, options: OpenAiRouteOptions): void {
   v1.post(
     '/chat/completions',
     {
-      schema: {
-        summary:
-          'OpenAI-compatible chat completion (Llama-2 chat template); `stream: true` answers Server-Sent Events',
-        security: [{ bearerAuth: [] }, {}],
-        body: chatCompletionRequestSchema,
-        response: {
-          200: {
-            description:
-              'The completion, or with `stream: true` its chunks as `data:` events, then `data: [DONE]`',
-            content: {
-              'application/json': { schema: chatCompletionResponseSchema },
-              'text/event-stream': { schema: chatCompletionChunkSchema },
-            },
-          },
-          400: openAiErrorResponseSchema,
-          401: openAiErrorResponseSchema,
-          408: openAiErrorResponseSchema,
-          413: openAiErrorResponseSchema,
-          415: openAiErrorResponseSchema,
-          429: openAiErrorResponseSchema,
-          503: openAiErrorResponseSchema,
-        },
-      },
+      schema: openAiGenerationSchema(
+        'OpenAI-compatible chat completion (Llama-2 chat template)',
+        chatCompletionRequestSchema,
+        chatCompletionResponseSchema,
+        chatCompletionChunkSchema,
+      ),
     },
     async (request, reply) => {
-      const { model: service, admission } = v1.endpoint;
-      if (service === undefined) throw new HttpError(503, 'ServiceUnavailable', 'no model is configured');
-      const model = service.require();
+      const model = requireModel(v1.endpoint.model);
       const body = request.body;
       const promptIds = chatPromptIds(model.tokenizer, conversationOf(body.messages));
       const context = model.config.contextTokens;
@@ -104,68 +87,38 @@ export function registerChatRoute(v1: App, options: OpenAiRouteOptions): void {
       );
       checkContext('messages', promptIds.length, stopping.maxNewTokens, context);
 
-      const events = clientGeneration([{ promptIds, sampling, stopping }], {
-        admission,
+      const events = clientGeneration(request, reply, [{ promptIds, sampling, stopping }], {
         scheduler: model.scheduler,
-        response: reply.raw,
         timeoutMs: options.requestTimeoutMs,
       });
-      const base = {
+      const head = {
         id: `chatcmpl-${request.id}`,
         created: Math.floor(Date.now() / 1000),
         model: options.modelName,
       };
       if (body.stream) {
-        const includeUsage = body.stream_options?.include_usage === true;
-        const chunk = (
-          choices: ChatCompletionChunk['choices'],
-          usage?: ChatCompletionChunk['usage'],
-        ): ChatCompletionChunk => ({
-          ...base,
-          object: 'chat.completion.chunk',
-          choices,
-          ...(includeUsage ? { usage: usage ?? null } : {}),
-        });
         const dropLeadingWhitespace = leadingWhitespaceDropper();
-        const chunks = openAiStream(
+        const deltas: ChunkChoices<Pick<ChatCompletionChunk['choices'][number], 'delta'>> = {
+          text: (text) => {
+            const content = dropLeadingWhitespace(text);
+            return content === '' ? undefined : { delta: { content } };
+          },
+          finish: { delta: {} },
+          // As OpenAI's streams do, the first chunk gives the role.
+          opening: { delta: { role: 'assistant', content: '' } },
+        };
+        const chunks: AsyncIterable<ChatCompletionChunk | OpenAiErrorResponse> = openAiChunks(
           events,
-          {
-            text: (index, text) => {
-              const content = dropLeadingWhitespace(text);
-              if (content === '') return undefined;
-              return chunk([{ index, delta: { content }, finish_reason: null, logprobs: null }]);
-            },
-            finish: (index, reason) => chunk([{ index, delta: {}, finish_reason: reason, logprobs: null }]),
-            usage: (usage) => chunk([], usage),
-          },
-          {
-            includeUsage,
-            timeoutMs: options.requestTimeoutMs,
-            request,
-          },
+          { ...head, object: 'chat.completion.chunk' as const },
+          deltas,
+          { includeUsage: body.stream_options?.include_usage === true, timeoutMs: options.requestTimeoutMs },
         );
-        // As OpenAI's streams do, the first chunk gives the role.
-        const role = chunk([
-          { index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null },
-        ]);
-        async function* withRole() {
-          yield role;
-          yield* chunks;
-        }
-        return sendEventStream(reply, withRole());
+        return sendEventStream(reply, chunks);
       }
-      const done = await finishedSequences(events, request);
-      return {
-        ...base,
-        object: 'chat.completion' as const,
-        choices: done.map((d) => ({
-          index: d.index,
-          message: { role: 'assistant' as const, content: d.text.trimStart() },
-          finish_reason: finishReasonOf(d, options.requestTimeoutMs),
-          logprobs: null,
-        })),
-        usage: usageOf(done),
-      };
+      const answer = await openAiChoices(events, options.requestTimeoutMs, (done) => ({
+        message: { role: 'assistant' as const, content: done.text.trimStart() },
+      }));
+      return { ...head, object: 'chat.completion' as const, ...answer };
     },
   );
 }

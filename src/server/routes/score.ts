@@ -4,7 +4,7 @@ import type { ScoreParameters } from '../../../schemas/score-parameters.js';
 import { type ScoreRequest, scoreRequestSchema } from '../../../schemas/score-request.js';
 import { type ScoreResponse, scoreResponseSchema } from '../../../schemas/score-response.js';
 import type { SequenceDone, SequenceSpec } from '../../scheduler/sequence-event.js';
-import type { App, GenerationStats } from '../app.js';
+import type { App } from '../app.js';
 import { chatPromptIds } from '../chat-template.js';
 import { clientGeneration } from '../client-generation.js';
 import {
@@ -12,8 +12,9 @@ import {
   ignoredParameters,
   resolveGenerationOptions,
 } from '../generation-options.js';
-import { HttpError } from '../http-error.js';
-import type { LoadedModel } from '../model-service.js';
+import { checkOutcome, finishedSequences } from '../generation-outcome.js';
+import { type LoadedModel, requireModel } from '../model-service.js';
+import { checkContext, checkMaxNewTokens, checkPromptCount } from '../prompt-limits.js';
 
 export interface ScoreRouteOptions {
   /** Most prompts in one request. */
@@ -51,23 +52,13 @@ function readInput(body: ScoreRequest): ScoreInput {
 function promptIdsOf(input: ScoreInput, model: LoadedModel, options: GenerationOptions, maxPrompts: number) {
   const context = model.config.contextTokens;
   const maxNewTokens = options.stopping.maxNewTokens;
-  if (maxNewTokens >= context) {
-    throw HttpError.badField(
-      `${input.paramsField}.max_new_tokens`,
-      `${maxNewTokens} does not fit the model's context of ${context} tokens (prompt tokens + max_new_tokens)`,
-    );
-  }
+  checkMaxNewTokens(`${input.paramsField}.max_new_tokens`, maxNewTokens, context);
   if (input.form === 'chat') {
     const ids = chatPromptIds(model.tokenizer, input.conversation);
     checkContext('input_data.input_string', ids.length, maxNewTokens, context);
     return [ids];
   }
-  if (input.prompts.length > maxPrompts) {
-    throw HttpError.badField(
-      input.promptsField,
-      `has ${input.prompts.length} prompts; at most ${maxPrompts} are allowed`,
-    );
-  }
+  checkPromptCount(input.promptsField, input.prompts.length, maxPrompts);
   return input.prompts.map((prompt, index) => {
     const ids = model.tokenizer.encode(prompt);
     checkContext(`${input.promptsField}[${index}]`, ids.length, maxNewTokens, context);
@@ -75,54 +66,7 @@ function promptIdsOf(input: ScoreInput, model: LoadedModel, options: GenerationO
   });
 }
 
-export function checkContext(
-  field: string,
-  promptTokens: number,
-  maxNewTokens: number,
-  context: number,
-): void {
-  if (promptTokens + maxNewTokens > context) {
-    throw HttpError.badField(
-      field,
-      `${promptTokens} prompt tokens + ${maxNewTokens} max_new_tokens = ${promptTokens + maxNewTokens}, ` +
-        `more than the model's context of ${context} tokens`,
-    );
-  }
-}
-
-/** A finished request's outcome: the first sequence that did not end normally decides the error. */
-export function checkOutcome(done: readonly SequenceDone[], timeoutMs: number): void {
-  for (const sequence of done) {
-    if (sequence.finishReason === 'timeout') {
-      throw new HttpError(
-        408,
-        'RequestTimeout',
-        `generation took longer than the request timeout of ${timeoutMs} ms`,
-      );
-    }
-    if (sequence.finishReason === 'error') {
-      throw new HttpError(
-        500,
-        'InternalServerError',
-        `generation failed: ${sequence.error ?? 'unknown error'}`,
-      );
-    }
-    if (sequence.finishReason === 'cancelled') {
-      throw new HttpError(503, 'ServiceUnavailable', 'generation was cancelled');
-    }
-  }
-}
-
-export function statsOf(done: readonly SequenceDone[]): GenerationStats {
-  const firstTokens = done.flatMap((d) => (d.firstTokenMs === undefined ? [] : [d.firstTokenMs]));
-  return {
-    promptTokens: done.reduce((sum, d) => sum + d.promptTokens, 0),
-    generatedTokens: done.reduce((sum, d) => sum + d.generatedTokens, 0),
-    queueMs: Math.max(0, ...done.map((d) => d.queueMs)),
-    timeToFirstTokenMs: firstTokens.length > 0 ? Math.min(...firstTokens) : undefined,
-  };
-}
-
+/** The answer in the shape of the request's form: one record, a bare list, or the chat output. */
 function responseOf(
   input: ScoreInput,
   done: readonly SequenceDone[],
@@ -156,9 +100,7 @@ export function registerScoreRoute(app: App, options: ScoreRouteOptions): void {
       },
     },
     async (request, reply) => {
-      const { model: service, admission } = app.endpoint;
-      if (service === undefined) throw new HttpError(503, 'ServiceUnavailable', 'no model is configured');
-      const model = service.require();
+      const model = requireModel(app.endpoint.model);
       const input = readInput(request.body);
       const ignored = ignoredParameters(input.params);
       if (ignored.length > 0) reply.header('x-ms-ignored-parameters', ignored.join(','));
@@ -172,15 +114,11 @@ export function registerScoreRoute(app: App, options: ScoreRouteOptions): void {
       );
 
       // Admission (429), the request timeout, and cancellation when the client goes away.
-      const events = clientGeneration(specs, {
-        admission,
+      const events = clientGeneration(request, reply, specs, {
         scheduler: model.scheduler,
-        response: reply.raw,
         timeoutMs: options.requestTimeoutMs,
       });
-      const done: SequenceDone[] = [];
-      for await (const event of events) if (event.type === 'done') done[event.index] = event;
-      request.generation = statsOf(done);
+      const done = await finishedSequences(events);
       checkOutcome(done, options.requestTimeoutMs);
       return responseOf(input, done, generation.returnFullText);
     },

@@ -1,7 +1,7 @@
 import { errorResponseSchema } from '../../../schemas/error.js';
 import { tokenizeRequestSchema, tokenizeResponseSchema } from '../../../schemas/tokenize.js';
 import type { App } from '../app.js';
-import { HttpError } from '../http-error.js';
+import { requireModel } from '../model-service.js';
 
 /** POST /tokenize (CONTRACT §4): the ids a prompt becomes, and their vocabulary pieces. */
 export function registerTokenizeRoute(app: App): void {
@@ -23,9 +23,7 @@ export function registerTokenizeRoute(app: App): void {
       },
     },
     async (request) => {
-      const service = app.endpoint.model;
-      if (service === undefined) throw new HttpError(503, 'ServiceUnavailable', 'no model is configured');
-      const { tokenizer } = service.require();
+      const { tokenizer } = requireModel(app.endpoint.model);
       const ids = tokenizer.encode(request.body.text, { addBos: request.body.add_special_tokens ?? true });
       return { ids, tokens: ids.map((id) => tokenizer.idToPiece(id)) };
     },

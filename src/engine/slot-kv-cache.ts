@@ -1,0 +1,260 @@
+import { Tensor } from 'onnxruntime-node';
+import type { IoLayout, KvDtype } from './io-layout.js';
+import type { Feeds, KvCache, Outputs } from './kv-cache.js';
+
+type KvData = Float32Array | Uint16Array;
+
+/**
+ * Row capacity (positions) moves in steps of this many: a re-layout of the cache happens at most once per
+ * CAP_STEP generated tokens, while attention (whose cost follows the capacity) sees little unused room.
+ */
+const CAP_STEP = 32;
+
+const roundUp = (n: number) => Math.ceil(n / CAP_STEP) * CAP_STEP;
+
+/**
+ * target[to..] = source[from..from+length]: a plain loop for the short spans of a decode step, where a
+ * subarray per call would cost more than the copy.
+ */
+function copySpan(target: KvData, to: number, source: KvData, from: number, length: number): void {
+  if (length > 256) target.set(source.subarray(from, from + length), to);
+  else for (let i = 0; i < length; i++) target[to + i] = source[from + i]!;
+}
+
+function allocate(dtype: KvDtype, size: number): KvData {
+  return dtype === 'float16' ? new Uint16Array(size) : new Float32Array(size);
+}
+
+/**
+ * The cache for graphs that return only the new positions' K/V (new_key_values): one buffer per layer for
+ * keys and one for values, allocated once per worker for every row at the full context ([rows, kvHeads, cap,
+ * headDim] with `cap` the current row capacity; pages are committed only as rows fill). Running sequences
+ * occupy rows 0..B-1, right-padded (a sequence's tokens at positions 0..len-1), and a decode step passes the
+ * first B rows as past in place; sequences still prefilling take the rows after them, and a prefill chunk
+ * passes its own row. A run's new K/V is copied into its rows at their lengths: O(new) per step. A leaving
+ * sequence's row is filled by moving the last row into it. `cap` follows the longest sequence (rounded up to
+ * CAP_STEP); changing it re-lays the rows out inside the same buffers.
+ */
+export class SlotKvCache implements KvCache {
+  private readonly layout: IoLayout;
+  /** Keys of layers 0..n-1, then values of layers 0..n-1. */
+  private readonly buffers: KvData[];
+  private readonly maxRows: number;
+  private readonly maxCap: number;
+  private cap = CAP_STEP;
+  /** The sequence in each occupied row: running ones first (rows 0..running-1), then those prefilling. */
+  private slots: string[] = [];
+  private running = 0;
+  private readonly lengths = new Map<string, number>();
+
+  /** `maxRows`: running plus prefilling sequences at once; `contextTokens`: the longest a sequence gets. */
+  constructor(layout: IoLayout, maxRows: number, contextTokens: number) {
+    this.layout = layout;
+    this.maxRows = maxRows;
+    this.maxCap = roundUp(contextTokens);
+    const size = maxRows * layout.kvHeads * this.maxCap * layout.headDim;
+    this.buffers = Array.from({ length: 2 * layout.numLayers }, () => allocate(layout.kvDtype, size));
+  }
+
+  get rows(): readonly string[] {
+    return this.slots.slice(0, this.running);
+  }
+
+  prefillFeeds(id: string, count: number): Feeds {
+    if (!this.lengths.has(id)) {
+      if (this.slots.length >= this.maxRows) {
+        throw new Error(`the KV cache has room for ${this.maxRows} sequences`);
+      }
+      this.slots.push(id);
+      this.lengths.set(id, 0);
+    }
+    const length = this.lengths.get(id)!;
+    // A first chunk attends to nothing before it: an empty past costs nothing.
+    const past = length === 0 ? 0 : this.cap;
+    const mask = new BigInt64Array(past + count);
+    mask.fill(1n, 0, length).fill(1n, past);
+    const positions = Array.from({ length: count }, (_, i) => length + i);
+    return this.feeds(this.rowOf(id), 1, past, new Tensor('int64', mask, [1, past + count]), [positions]);
+  }
+
+  afterPrefill(id: string, count: number, outputs: Outputs): void {
+    const row = this.rowOf(id);
+    const length = this.lengths.get(id)!;
+    this.reserve(length + count);
+    this.write(outputs, 1, count, [row], [length]);
+    this.lengths.set(id, length + count);
+  }
+
+  join(id: string): void {
+    const row = this.rowOf(id);
+    if (row < this.running) throw new Error(`sequence ${id} is already running`);
+    this.swapRows(row, this.running);
+    this.running++;
+  }
+
+  release(ids: readonly string[]): void {
+    for (const id of ids) {
+      if (!this.lengths.has(id)) continue;
+      let hole = this.rowOf(id);
+      if (hole < this.running) {
+        // The last running row fills the hole; the row it leaves is filled as a prefilling row would be.
+        this.moveRow(this.running - 1, hole);
+        hole = --this.running;
+      }
+      this.moveRow(this.slots.length - 1, hole);
+      this.slots.pop();
+      this.lengths.delete(id);
+    }
+    this.shrink();
+  }
+
+  decodeFeeds(): Feeds {
+    const rows = this.running;
+    const columns = this.cap + 1;
+    // Each row attends to its own positions (left-aligned) and the new token in the last column.
+    const mask = new BigInt64Array(rows * columns);
+    const lengths = this.rowLengths();
+    lengths.forEach((length, row) => {
+      mask.fill(1n, row * columns, row * columns + length);
+      mask[row * columns + this.cap] = 1n;
+    });
+    const attentionMask = new Tensor('int64', mask, [rows, columns]);
+    return this.feeds(
+      0,
+      rows,
+      this.cap,
+      attentionMask,
+      lengths.map((length) => [length]),
+    );
+  }
+
+  afterDecode(outputs: Outputs): void {
+    const lengths = this.rowLengths();
+    this.reserve(Math.max(...lengths) + 1);
+    this.write(
+      outputs,
+      this.running,
+      1,
+      lengths.map((_, row) => row),
+      lengths,
+    );
+    for (const id of this.rows) this.lengths.set(id, this.lengths.get(id)! + 1);
+  }
+
+  private rowLengths(): number[] {
+    return this.rows.map((id) => this.lengths.get(id)!);
+  }
+
+  private rowOf(id: string): number {
+    const row = this.slots.indexOf(id);
+    if (row === -1) throw new Error(`sequence ${id} is not in the KV cache`);
+    return row;
+  }
+
+  /** Elements of `positions` positions of one (row, head): a block's size at capacity `positions`. */
+  private blockSize(positions: number): number {
+    return positions * this.layout.headDim;
+  }
+
+  private feeds(firstRow: number, rows: number, past: number, attentionMask: Tensor, positions: number[][]) {
+    const { layout } = this;
+    const feeds: Feeds = { [layout.attentionMask]: attentionMask };
+    if (layout.positionIds) {
+      feeds[layout.positionIds] = new Tensor('int64', BigInt64Array.from(positions.flat(), BigInt), [
+        rows,
+        positions[0]!.length,
+      ]);
+    }
+    const rowSize = layout.kvHeads * this.blockSize(past);
+    const dims = [rows, layout.kvHeads, past, layout.headDim];
+    const view = (buffer: KvData) =>
+      new Tensor(layout.kvDtype, buffer.subarray(firstRow * rowSize, (firstRow + rows) * rowSize), dims);
+    for (let layer = 0; layer < layout.numLayers; layer++) {
+      feeds[layout.pastKeys[layer]!] = view(this.buffers[layer]!);
+      feeds[layout.pastValues[layer]!] = view(this.buffers[layout.numLayers + layer]!);
+    }
+    return feeds;
+  }
+
+  /** Copies a run's new K/V ([rows, kvHeads, count, headDim]) into `rows` at positions `at`. */
+  private write(outputs: Outputs, rows: number, count: number, targetRows: number[], at: number[]): void {
+    const { layout } = this;
+    const span = count * layout.headDim;
+    [...layout.outputKeys, ...layout.outputValues].forEach((name, b) => {
+      const tensor = outputs[name] as Tensor | undefined;
+      const dims = tensor?.dims;
+      if (!tensor || dims?.[0] !== rows || dims[1] !== layout.kvHeads || dims[2] !== count) {
+        throw new Error(
+          `output ${name} has shape [${dims?.join(', ')}], expected [${rows}, ${layout.kvHeads}, ${count}, ${layout.headDim}]`,
+        );
+      }
+      const source = tensor.data as KvData;
+      const target = this.buffers[b]!;
+      for (let row = 0; row < rows; row++) {
+        for (let head = 0; head < layout.kvHeads; head++) {
+          const from = (row * layout.kvHeads + head) * span;
+          const to = ((targetRows[row]! * layout.kvHeads + head) * this.cap + at[row]!) * layout.headDim;
+          copySpan(target, to, source, from, span);
+        }
+      }
+    });
+  }
+
+  /** Makes room for `positions` in every row. */
+  private reserve(positions: number): void {
+    if (positions <= this.cap) return;
+    if (positions > this.maxCap) {
+      throw new Error(`the KV cache holds ${this.maxCap} positions per sequence, ${positions} asked`);
+    }
+    this.relayout(roundUp(positions));
+  }
+
+  /** Gives back capacity once the longest sequence is well under it (one step of hysteresis). */
+  private shrink(): void {
+    const longest = Math.max(0, ...this.lengths.values());
+    const wanted = Math.max(CAP_STEP, roundUp(longest + 1));
+    if (wanted + CAP_STEP <= this.cap) this.relayout(wanted);
+  }
+
+  /** Re-lays every occupied row out at a new capacity, in place: growing moves blocks up (last first). */
+  private relayout(cap: number): void {
+    const { kvHeads } = this.layout;
+    const blocks = this.slots.flatMap((id, row) =>
+      Array.from({ length: kvHeads }, (_, head) => ({ index: row * kvHeads + head, id })),
+    );
+    if (cap > this.cap) blocks.reverse();
+    for (const buffer of this.buffers) {
+      for (const { index, id } of blocks) {
+        const from = index * this.blockSize(this.cap);
+        buffer.copyWithin(index * this.blockSize(cap), from, from + this.blockSize(this.lengths.get(id)!));
+      }
+    }
+    this.cap = cap;
+  }
+
+  /** Copies row `from` (its valid positions) over row `to`, and its occupant with it. */
+  private moveRow(from: number, to: number): void {
+    if (from === to) return;
+    const { kvHeads } = this.layout;
+    const span = this.blockSize(this.lengths.get(this.slots[from]!)!);
+    for (const buffer of this.buffers) {
+      for (let head = 0; head < kvHeads; head++) {
+        const source = (from * kvHeads + head) * this.blockSize(this.cap);
+        buffer.copyWithin((to * kvHeads + head) * this.blockSize(this.cap), source, source + span);
+      }
+    }
+    this.slots[to] = this.slots[from]!;
+  }
+
+  /** Only when sequences are prefilled out of order (the batch loop prefills one at a time). */
+  private swapRows(a: number, b: number): void {
+    if (a === b) return;
+    const rowSize = this.layout.kvHeads * this.blockSize(this.cap);
+    for (const buffer of this.buffers) {
+      const saved = buffer.slice(a * rowSize, (a + 1) * rowSize);
+      buffer.copyWithin(a * rowSize, b * rowSize, (b + 1) * rowSize);
+      buffer.set(saved, b * rowSize);
+    }
+    [this.slots[a], this.slots[b]] = [this.slots[b]!, this.slots[a]!];
+  }
+}
