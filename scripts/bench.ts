@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the committed benchmark. (a) the bare ONNX Runtime decode ceiling on the `bench` preset
  * (and, for reference, the same loop at batch 16), (b) the server's single-stream rate, (c) its aggregate rate
- * with 16 concurrent clients; prints the ratios b/a and c/b and rewrites BENCHMARKS.md. Usage:
+ * with 16 concurrent clients, (b) and (c) on both /score and the streaming /v1/completions, in interleaved
+ * rounds; prints each round's ratios b/a and c/b and their medians and rewrites BENCHMARKS.md. Usage:
  * `node dist/scripts/bench.js [--out FILE]`.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -14,15 +15,20 @@ import { parseArgs } from 'node:util';
 import { env as ortEnv } from 'onnxruntime-node';
 import {
   type BenchmarkRun,
-  ratios,
+  type BenchRound,
+  median,
+  medianFigures,
+  ROUTES,
+  ratioSpread,
   renderBenchmarksMarkdown,
+  roundRatios,
   type StepShape,
   type StepTimeRow,
   TARGETS,
 } from '../src/bench/benchmarks-markdown.js';
-import { measureDecodeCeiling } from '../src/bench/decode-ceiling.js';
-import { type BenchOptions, type BenchResult, runBench } from '../src/bench/load-generator.js';
-import { percentile } from '../src/bench/percentiles.js';
+import { DecodeLoop, type DecodeRepetition, measureDecodeCeiling } from '../src/bench/decode-ceiling.js';
+import { type BenchRoute, ROUTE_PATHS } from '../src/bench/generation-request.js';
+import { LoadTarget, type Phase, summarizePhases } from '../src/bench/load-generator.js';
 import { formatReport } from '../src/bench/report.js';
 import { sampleResidentMemory } from '../src/bench/resident-memory.js';
 import { startServer } from '../src/bench/spawned-server.js';
@@ -37,9 +43,13 @@ const PRESET = 'bench';
 const PROMPT_TOKENS = 32;
 const NEW_TOKENS = 64;
 const CONCURRENCY = 16;
-const CEILING_REPETITIONS = 5;
-const SINGLE = { requests: 16, warmup: 2 };
-const CONCURRENT = { requests: 6 * CONCURRENCY, warmup: CONCURRENCY };
+/** Interleaved rounds; each takes every figure once. */
+const ROUNDS = 7;
+/** Requests per round and route: (b) one after another, (c) three per client. */
+const PER_ROUND = { single: 6, concurrent: 3 * CONCURRENCY };
+/** Repetitions of (a) per round: about as long as a round's (b), so both see the same stretch of machine speed. */
+const CEILING_PER_ROUND = 4;
+const WARMUP = { single: 2, concurrent: CONCURRENCY };
 
 /**
  * Decode step time of the graph and KV cache before this server's in-place cache, and after it, with plain and
@@ -119,12 +129,7 @@ async function measureStepTimes(intraOpThreads: number): Promise<StepTimeRow[]> 
     }
   }
   return VARIANTS.map((variant, v) => {
-    const msPerStep = samples[v]!.map((times) =>
-      percentile(
-        [...times].sort((x, y) => x - y),
-        50,
-      ),
-    );
+    const msPerStep = samples[v]!.map(median);
     log(`  ${variant.label}: ${msPerStep.map((ms) => ms.toFixed(1)).join(' / ')} ms per step`);
     return { variant: variant.label, msPerStep };
   });
@@ -154,23 +159,93 @@ function modelSizeMiB(): number {
   );
 }
 
-async function measureServer(url: URL, label: string, concurrency: number, counts: typeof SINGLE) {
-  const options: BenchOptions = {
-    url,
-    route: 'auto',
-    concurrency,
-    requests: counts.requests,
-    durationS: 600,
-    promptTokens: PROMPT_TOKENS,
-    maxNewTokens: NEW_TOKENS,
-    timeoutS: 300,
-    warmupRequests: counts.warmup,
-  };
-  log(`\n${label}`);
-  const result = await runBench(options);
-  log(formatReport(result));
+/** A phase's generated tokens/s; a phase where every request failed ends the benchmark. */
+function phaseRate(target: LoadTarget, concurrency: number, phase: Phase, label: string): number {
+  const result = summarizePhases(target, concurrency, [phase]);
   if (result.requests.ok === 0) throw new Error(`${label}: every request failed`);
-  return result;
+  return result.generatedTokensPerS;
+}
+
+/** `repetitions` repetitions as one: all their decode steps over all their decode time. */
+async function ceilingRate(loop: DecodeLoop, batch: number, repetitions: number): Promise<DecodeRepetition> {
+  let seconds = 0;
+  let prefillMs = 0;
+  for (let i = 0; i < repetitions; i++) {
+    const repetition = await loop.repetition(batch);
+    seconds += 1 / repetition.tokensPerS;
+    prefillMs += repetition.prefillMs / repetitions;
+  }
+  return { tokensPerS: repetitions / seconds, prefillMs };
+}
+
+interface RoundsResult {
+  rounds: BenchRound[];
+  phases: Record<BenchRoute, { single: Phase[]; concurrent: Phase[] }>;
+  targets: Record<BenchRoute, LoadTarget>;
+  prefillMs: number[];
+  promptTokens: number;
+}
+
+/**
+ * Warm-up, then ROUNDS rounds of: (c) /score, (b) /score, (a), (b) stream, (c) stream, the batch-16 reference.
+ * (a) sits between the two (b)s and each (b) beside its (c), so the ratios of one round share its machine speed.
+ */
+async function measureRounds(url: URL, intraOpThreads: number, loop: DecodeLoop): Promise<RoundsResult> {
+  const targets = {} as Record<BenchRoute, LoadTarget>;
+  for (const route of ROUTES) {
+    targets[route] = await LoadTarget.open({
+      url,
+      route,
+      connections: CONCURRENCY,
+      promptTokens: PROMPT_TOKENS,
+      maxNewTokens: NEW_TOKENS,
+      timeoutS: 300,
+    });
+  }
+  log(`warm-up: ${intraOpThreads}-thread bare session at batch 1 and ${CONCURRENCY}, then both routes …`);
+  await loop.repetition(1);
+  await loop.repetition(CONCURRENCY);
+  for (const route of ROUTES) {
+    await targets[route].phase(1, WARMUP.single);
+    await targets[route].phase(CONCURRENCY, WARMUP.concurrent);
+  }
+  const phases = {
+    score: { single: [] as Phase[], concurrent: [] as Phase[] },
+    completions: { single: [] as Phase[], concurrent: [] as Phase[] },
+  };
+  const server = async (route: BenchRoute, kind: 'single' | 'concurrent') => {
+    const concurrency = kind === 'single' ? 1 : CONCURRENCY;
+    const phase = await targets[route].phase(concurrency, PER_ROUND[kind]);
+    phases[route][kind].push(phase);
+    return phaseRate(targets[route], concurrency, phase, `(${kind === 'single' ? 'b' : 'c'}) ${route}`);
+  };
+  const rounds: BenchRound[] = [];
+  const prefillMs: number[] = [];
+  for (let index = 0; index < ROUNDS; index++) {
+    const cScore = await server('score', 'concurrent');
+    const bScore = await server('score', 'single');
+    const a = await ceilingRate(loop, 1, CEILING_PER_ROUND);
+    const bStream = await server('completions', 'single');
+    const cStream = await server('completions', 'concurrent');
+    const reference = await ceilingRate(loop, CONCURRENCY, 1);
+    prefillMs.push(a.prefillMs);
+    const round: BenchRound = {
+      ceiling: a.tokensPerS,
+      batchedCeiling: reference.tokensPerS,
+      single: { score: bScore, completions: bStream },
+      concurrent: { score: cScore, completions: cStream },
+    };
+    rounds.push(round);
+    const ratioText = ROUTES.map((route) => {
+      const r = roundRatios(round, route);
+      return `${route} b/a ${r.singleOverCeiling.toFixed(3)} c/b ${r.concurrentOverSingle.toFixed(2)}`;
+    }).join(', ');
+    log(
+      `round ${index + 1}/${ROUNDS}: a ${a.tokensPerS.toFixed(1)}, /score b ${bScore.toFixed(1)} c ${cScore.toFixed(1)}, ` +
+        `stream b ${bStream.toFixed(1)} c ${cStream.toFixed(1)}, batch ${CONCURRENCY} ${reference.tokensPerS.toFixed(1)} tokens/s; ${ratioText}`,
+    );
+  }
+  return { rounds, phases, targets, prefillMs, promptTokens: loop.promptTokens };
 }
 
 async function main(): Promise<void> {
@@ -184,24 +259,6 @@ async function main(): Promise<void> {
   const server = { workers: 1, intraOpThreads: Math.max(1, cores), maxBatchSize: CONCURRENCY };
 
   await ensureModel(MODEL_DIR, SERVING_GRAPH);
-  const ceilingAt = async (batch: number) => {
-    log(
-      `bare decode ceiling at batch ${batch}: ${PROMPT_TOKENS}-token prefill, then ${NEW_TOKENS} decode steps …`,
-    );
-    const ceiling = await measureDecodeCeiling({
-      modelDir: MODEL_DIR,
-      intraOpThreads: server.intraOpThreads,
-      promptTokens: PROMPT_TOKENS,
-      decodeSteps: NEW_TOKENS,
-      batch,
-      repetitions: CEILING_REPETITIONS,
-    });
-    log(`  ${ceiling.tokensPerS.toFixed(1)} tokens/s (median of ${CEILING_REPETITIONS})`);
-    return ceiling;
-  };
-  const ceiling = await ceilingAt(1);
-  const batchedCeiling = await ceilingAt(CONCURRENCY);
-
   log('starting the server …');
   const spawned = await startServer([
     '--model',
@@ -213,31 +270,45 @@ async function main(): Promise<void> {
     '--max-batch-size',
     String(server.maxBatchSize),
   ]);
-  let single: BenchResult;
-  let concurrent: BenchResult;
+  let measured: RoundsResult | undefined;
+  let routes: BenchmarkRun['routes'];
   let serverRssMiB: number[] = [];
   try {
-    single = await measureServer(spawned.url, '(b) one client', 1, SINGLE);
+    const loop = await DecodeLoop.open({
+      modelDir: MODEL_DIR,
+      intraOpThreads: server.intraOpThreads,
+      promptTokens: PROMPT_TOKENS,
+      decodeSteps: NEW_TOKENS,
+      batches: [1, CONCURRENCY],
+    });
     const rss = spawned.pid === undefined ? undefined : sampleResidentMemory(spawned.pid, RSS_INTERVAL_MS);
     try {
-      concurrent = await measureServer(
-        spawned.url,
-        `(c) ${CONCURRENCY} concurrent clients`,
-        CONCURRENCY,
-        CONCURRENT,
-      );
+      measured = await measureRounds(spawned.url, server.intraOpThreads, loop);
+      const { targets, phases } = measured;
+      const merged = (route: BenchRoute) => ({
+        single: summarizePhases(targets[route], 1, phases[route].single),
+        concurrent: summarizePhases(targets[route], CONCURRENCY, phases[route].concurrent),
+      });
+      routes = { score: merged('score'), completions: merged('completions') };
     } finally {
       serverRssMiB = rss?.stop() ?? [];
+      await loop.close();
+      if (measured) for (const route of ROUTES) await measured.targets[route].close();
     }
   } finally {
     const code = await spawned.stop(10_000);
     if (code === null) log('note: the server did not exit within 10 s of SIGTERM and was killed');
     else if (code !== 0) log(`note: the server exited with code ${code} on SIGTERM`);
   }
+  for (const route of ROUTES) {
+    for (const kind of ['single', 'concurrent'] as const) {
+      log(`\n${kind === 'single' ? '(b)' : '(c)'} every round together`);
+      log(formatReport(routes[route][kind]));
+    }
+  }
 
-  // After the server: (a), (b) and (c) run back to back, so a drifting machine moves them together.
   log(
-    `decode step time by graph and KV cache (${STEP_SHAPES.map((s) => `batch ${s.batch}, context ${s.promptTokens} → ${s.promptTokens + s.decodeSteps}`).join(' / ')}) …`,
+    `\ndecode step time by graph and KV cache (${STEP_SHAPES.map((s) => `batch ${s.batch}, context ${s.promptTokens} → ${s.promptTokens + s.decodeSteps}`).join(' / ')}) …`,
   );
   const stepTimes = await measureStepTimes(server.intraOpThreads);
 
@@ -260,28 +331,33 @@ async function main(): Promise<void> {
       sizeMiB: modelSizeMiB(),
     },
     server,
+    concurrency: CONCURRENCY,
     decodeSteps: NEW_TOKENS,
-    repetitions: CEILING_REPETITIONS,
-    warmupRequests: { single: SINGLE.warmup, concurrent: CONCURRENT.warmup },
-    ceiling,
-    batchedCeiling,
-    single,
-    concurrent,
+    prompt: { tokens: measured.promptTokens, prefillMs: median(measured.prefillMs) },
+    perRound: { ...PER_ROUND, ceiling: CEILING_PER_ROUND },
+    warmupRequests: WARMUP,
+    rounds: measured.rounds,
+    routes,
     stepShapes: STEP_SHAPES,
     stepRounds: STEP_ROUNDS,
     stepTimes,
     serverRssMiB,
   };
-  const r = ratios(run);
+  const figures = medianFigures(run.rounds);
   log('');
-  log(`(a) bare decode ceiling        ${ceiling.tokensPerS.toFixed(1)} tokens/s`);
   log(
-    `    same, batch ${CONCURRENCY}           ${batchedCeiling.tokensPerS.toFixed(1)} tokens/s (reference)`,
+    `medians of ${ROUNDS} rounds (tokens/s): (a) ${figures.ceiling.toFixed(1)}, batch ${CONCURRENCY} ${figures.batchedCeiling.toFixed(1)}`,
   );
-  log(`(b) server, one client         ${single.generatedTokensPerS.toFixed(1)} tokens/s`);
-  log(`(c) server, ${CONCURRENCY} clients        ${concurrent.generatedTokensPerS.toFixed(1)} tokens/s`);
-  log(`b/a = ${r.singleOverCeiling.toFixed(3)} (target ≥ ${TARGETS.singleOverCeiling})`);
-  log(`c/b = ${r.concurrentOverSingle.toFixed(2)} (target ≥ ${TARGETS.concurrentOverSingle})`);
+  for (const route of ROUTES) {
+    const spread = ratioSpread(run.rounds, route);
+    const text = (s: { median: number; min: number; max: number }, digits: number) =>
+      `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+    log(
+      `${ROUTE_PATHS[route].padEnd(16)} (b) ${figures.single[route].toFixed(1)}, (c) ${figures.concurrent[route].toFixed(1)}; ` +
+        `per-round b/a ${text(spread.singleOverCeiling, 3)} (target ≥ ${TARGETS.singleOverCeiling}), ` +
+        `c/b ${text(spread.concurrentOverSingle, 2)} (target ≥ ${TARGETS.concurrentOverSingle})`,
+    );
+  }
   log(`machine: ${run.machine.cpuModel}, ${cores} cores`);
   await writeFile(outFile, renderBenchmarksMarkdown(run));
   log(`wrote ${relative(process.cwd(), outFile) || outFile}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { measureDecodeCeiling } from '../src/bench/decode-ceiling.js';
+import { DecodeLoop, measureDecodeCeiling } from '../src/bench/decode-ceiling.js';
 import { tinyRandomModel } from './helpers/models.js';
 
 test('the decode ceiling runs prefill then timed decode steps on the real session', async () => {
@@ -50,4 +50,25 @@ test('a batched ceiling decodes every row in step', async () => {
   assert.equal(ceiling.promptTokens, 6);
   assert.equal(ceiling.repetitionTokensPerS.length, 1);
   assert.ok(ceiling.tokensPerS > 0);
+});
+
+test('one open decode loop takes repetitions at each batch size it was opened for, one at a time', async () => {
+  const modelDir = await tinyRandomModel();
+  const loop = await DecodeLoop.open({
+    modelDir,
+    intraOpThreads: 1,
+    promptTokens: 6,
+    decodeSteps: 8,
+    batches: [1, 3],
+  });
+  try {
+    assert.equal(loop.promptTokens, 6);
+    for (const batch of [1, 3, 1]) {
+      const repetition = await loop.repetition(batch);
+      assert.ok(repetition.tokensPerS > 0 && repetition.prefillMs > 0, `batch ${batch}`);
+    }
+    await assert.rejects(loop.repetition(2), /not opened for batch 2/);
+  } finally {
+    await loop.close();
+  }
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  addHistogram,
   findHistogram,
   histogramQuantile,
   histogramSummary,
@@ -83,4 +84,16 @@ test('histograms named in milliseconds are not scaled again', () => {
   const summary = histogramSummary(parseHistograms(text).get('itl_ms')!)!;
   assert.equal(summary.mean, 4);
   assert.equal(summary.p50, 5);
+});
+
+test('two periods added are one histogram: counts by bound and sums add up', () => {
+  const histogram = findHistogram(parseHistograms(AFTER), /first_token/)!;
+  const earlier = findHistogram(parseHistograms(BEFORE), /first_token/)!;
+  const total = addHistogram(histogram, earlier);
+  assert.deepEqual(
+    total.buckets.map((b) => b.count),
+    [2, 6, 8, 9],
+  );
+  close(total.sum, 6.5);
+  assert.deepEqual(subtractHistogram(total, earlier), histogram);
 });

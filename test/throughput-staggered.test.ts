@@ -5,6 +5,7 @@ import { SERVING_GRAPH } from '../src/modelgen/llama-graph.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import { tinyRandomModel } from './helpers/models.js';
 import {
+  assertTokensAsAlone,
   collect,
   recordSteps,
   request,
@@ -58,9 +59,9 @@ test('8 greedy requests joining a running batch one after another get the tokens
     for (let i = 0; i < runs.length; i++) await runs[i]!;
     const batched = await Promise.all(runs);
     assert.equal(batched.length, PROMPTS.length);
+    assertTokensAsAlone(batched, alone, (i) => PROMPTS[i]!);
     batched.forEach((run, i) => {
       assert.equal(run.done.finishReason, 'length', run.done.error);
-      assert.deepEqual(tokenIds(run), tokenIds(alone[i]!), PROMPTS[i]);
       assert.equal(run.done.text, alone[i]!.done.text);
     });
     // They really were staggered: the first kept generating while each later one joined.
@@ -108,9 +109,7 @@ test('each sequence keeps its own seed, sampling parameters and stop strings ins
     };
     const [stoppedAlone] = await runAlone(handle, [stopped]);
     const batched = await Promise.all([...requests, stopped].map((req) => collect(handle, req)));
-    batched.slice(0, requests.length).forEach((run, i) => {
-      assert.deepEqual(tokenIds(run), tokenIds(alone[i]!), `request ${i}`);
-    });
+    assertTokensAsAlone(batched.slice(0, requests.length), alone);
     assert.notDeepEqual(tokenIds(batched[0]!), tokenIds(batched[1]!), 'another seed, another text');
     const stoppedRun = batched.at(-1)!;
     assert.equal(stoppedRun.done.finishReason, 'stop');

@@ -72,6 +72,19 @@ export function subtractHistogram(after: Histogram, before: Histogram | undefine
   };
 }
 
+/** Two periods' observations of the same family (same bucket bounds: one server's scrapes) as one. */
+export function addHistogram(a: Histogram, b: Histogram): Histogram {
+  const other = new Map(b.buckets.map((bucket) => [bucket.le, bucket.count]));
+  return {
+    name: a.name,
+    buckets: a.buckets.map((bucket) => ({
+      le: bucket.le,
+      count: bucket.count + (other.get(bucket.le) ?? 0),
+    })),
+    sum: a.sum + b.sum,
+  };
+}
+
 /**
  * The q-quantile (0..1), interpolated linearly inside the bucket it falls in; in the +Inf bucket the answer
  * is the highest finite bound, as PromQL answers. undefined when the histogram is empty.

@@ -1,5 +1,6 @@
-/** Flags shared by the convert and create-random commands. */
+/** Flags shared by the convert and create-random commands (used by those CLI commands only). */
 import { existsSync } from 'node:fs';
+import { oneOfFlag } from '../cli/command.js';
 import { UsageError } from '../cli/usage-error.js';
 import { type LlamaGraphOptions, SERVING_GRAPH } from './llama-graph.js';
 
@@ -14,19 +15,6 @@ export const GRAPH_FLAGS = {
 export const GRAPH_USAGE =
   '[--dtype float32|float16] [--logits all|last] [--attention eager|gqa] [--ops fused|plain] [--kv-outputs present|new]';
 
-function oneOf<const T extends string>(
-  flag: string,
-  value: string | undefined,
-  allowed: readonly T[],
-  fallback: T,
-): T {
-  if (value === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
-  }
-  return value as T;
-}
-
 export function graphOptions(values: {
   dtype?: string;
   logits?: string;
@@ -34,9 +22,9 @@ export function graphOptions(values: {
   ops?: string;
   'kv-outputs'?: string;
 }): LlamaGraphOptions {
-  const attention = oneOf('attention', values.attention, ['eager', 'gqa'], 'eager');
+  const attention = oneOfFlag('attention', values.attention, ['eager', 'gqa'], 'eager');
   // GroupQueryAttention keeps its own shared buffer: it returns present, never new K/V alone.
-  const kvOutputs = oneOf(
+  const kvOutputs = oneOfFlag(
     'kv-outputs',
     values['kv-outputs'],
     ['present', 'new'],
@@ -46,10 +34,11 @@ export function graphOptions(values: {
     throw new UsageError('--kv-outputs new needs --attention eager (gqa returns its shared present buffer)');
   }
   return {
-    dtype: oneOf('dtype', values.dtype, ['float32', 'float16'], 'float32'),
-    logits: oneOf('logits', values.logits, ['all', 'last'], SERVING_GRAPH.logits!),
+    dtype: oneOfFlag('dtype', values.dtype, ['float32', 'float16'], 'float32'),
+    logits: oneOfFlag('logits', values.logits, ['all', 'last'], SERVING_GRAPH.logits!),
     attention,
-    fused: oneOf('ops', values.ops, ['fused', 'plain'], SERVING_GRAPH.fused ? 'fused' : 'plain') === 'fused',
+    fused:
+      oneOfFlag('ops', values.ops, ['fused', 'plain'], SERVING_GRAPH.fused ? 'fused' : 'plain') === 'fused',
     kvOutputs,
   };
 }

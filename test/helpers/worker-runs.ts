@@ -1,4 +1,5 @@
 /** Running sequences through a real WorkerHandle in tests: requests, and everything one sequence received. */
+import assert from 'node:assert/strict';
 import { type GenerationRequest, GREEDY } from '../../src/engine/generation-params.js';
 import { type SequenceEvent, type StepEvent, WorkerHandle } from '../../src/worker/handle.js';
 import type { WorkerOptions } from '../../src/worker/protocol.js';
@@ -67,6 +68,18 @@ export async function runAlone(handle: WorkerHandle, requests: GenerationRequest
 }
 
 export const tokenIds = (run: SequenceRun) => run.tokens.map((t) => t.tokenId);
+
+/** Batching changes no one's output: run i generated exactly the tokens of `alone[i]`, its request run alone. */
+export function assertTokensAsAlone(
+  runs: readonly SequenceRun[],
+  alone: readonly SequenceRun[],
+  label: (i: number) => string = (i) => `sequence ${i}`,
+): void {
+  assert.equal(runs.length, alone.length);
+  runs.forEach((run, i) => {
+    assert.deepEqual(tokenIds(run), tokenIds(alone[i]!), label(i));
+  });
+}
 
 /** Every 'step' event of a handle from now on. */
 export function recordSteps(handle: WorkerHandle): StepEvent[] {
