@@ -1,12 +1,23 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { tinyRandomModel } from './helpers/models.js';
 import { startServer } from './helpers/server.js';
 
 test('the server listens before the model has loaded: probes see 503, then 200', async () => {
-  const server = await startServer({ modelDir: await tinyRandomModel(), waitForModel: false });
+  // model.onnx is a named pipe: the worker's session load blocks reading it until the test writes the model,
+  // so the probes below run while loading, whatever the machine's speed.
+  const source = await tinyRandomModel();
+  const modelDir = await mkdtemp(join(tmpdir(), 'llama-endpoint-loading-'));
+  for (const name of await readdir(source)) {
+    if (name !== 'model.onnx') await copyFile(join(source, name), join(modelDir, name));
+  }
+  execFileSync('mkfifo', [join(modelDir, 'model.onnx')]);
+  const server = await startServer({ modelDir, waitForModel: false });
   try {
-    // Loading a session in a fresh worker thread takes far longer than a loopback round trip.
     const early = await fetch(`${server.url}/`);
     assert.equal(early.status, 503);
     const { error } = (await early.json()) as { error: { code: string; message: string } };
@@ -20,12 +31,14 @@ test('the server listens before the model has loaded: probes see 503, then 200',
       body: JSON.stringify({ input_data: ['Hi'] }),
     });
     assert.equal(score.status, 503);
+    await writeFile(join(modelDir, 'model.onnx'), await readFile(join(source, 'model.onnx')));
     await server.app.endpoint.model!.loaded;
     const root = await fetch(`${server.url}/`);
     assert.equal(root.status, 200);
     assert.equal(await root.text(), '"healthy"');
   } finally {
     await server.close();
+    await rm(modelDir, { recursive: true, force: true });
   }
 });
 
