@@ -1,6 +1,7 @@
 import { Tensor } from 'onnxruntime-node';
 import type { IoLayout, KvDtype } from './io-layout.js';
 import type { Feeds, KvCache, Outputs } from './kv-cache.js';
+import { chunkPositions, leftPads } from './prefill-rows.js';
 
 type KvData = Float32Array | Uint16Array;
 
@@ -10,6 +11,13 @@ interface Block {
   tensors: Tensor[];
   /** The past dimension; a row's positions sit right-aligned in it (left padding). */
   width: number;
+}
+
+/** A sequence outside the batch: its row of a prefill run's block, its positions right-aligned in it. */
+interface Prefilled {
+  block: Block;
+  row: number;
+  length: number;
 }
 
 function allocate(dtype: KvDtype, size: number): KvData {
@@ -23,12 +31,12 @@ function int64(values: readonly number[], dims: readonly number[]): Tensor {
 /**
  * The Optimum layout on the host: past [B, kvHeads, P, headDim], rows left-padded to the longest sequence and
  * masked. A decode step's `present` is the next step's `past` as is; rows are copied only when a sequence
- * joins or leaves the batch.
+ * joins or leaves the batch. Prompts prefilled together share that run's block until they join.
  */
 export class HostKvCache implements KvCache {
   private readonly layout: IoLayout;
-  /** Sequences outside the batch, one row each: their width is their length. */
-  private readonly prefilling = new Map<string, Block>();
+  /** Sequences outside the batch: alone in a block as wide as their length, or rows of a batched prefill. */
+  private readonly prefilling = new Map<string, Prefilled>();
   private batch: Block;
   private ids: string[] = [];
   private lengths: number[] = [];
@@ -42,31 +50,44 @@ export class HostKvCache implements KvCache {
     return this.ids;
   }
 
-  prefillFeeds(id: string, count: number): Feeds {
-    let block = this.prefilling.get(id);
-    if (!block) {
-      block = this.emptyBlock(1, 0);
-      this.prefilling.set(id, block);
+  prefillFeeds(ids: readonly string[], counts: readonly number[]): Feeds {
+    const lengths = ids.map((id) => this.prefilling.get(id)?.length ?? 0);
+    if (ids.length > 1 && lengths.some((length) => length > 0)) {
+      throw new Error('only first chunks are prefilled several at once');
     }
-    const total = block.width + count;
-    const positions = Array.from({ length: count }, (_, i) => block.width + i);
-    const mask = new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
-    return this.feeds(block, mask, [positions]);
+    // A later chunk continues its sequence's own one-row block; first chunks start from an empty past.
+    const block = lengths[0]! > 0 ? this.prefilling.get(ids[0]!)!.block : this.emptyBlock(ids.length, 0);
+    const { width, pads } = leftPads(counts);
+    const columns = block.width + width;
+    const mask = new BigInt64Array(ids.length * columns);
+    lengths.forEach((length, row) => {
+      mask
+        .fill(1n, row * columns + block.width - length, row * columns + block.width)
+        .fill(1n, row * columns + block.width + pads[row]!, (row + 1) * columns);
+    });
+    return this.feeds(
+      block,
+      new Tensor('int64', mask, [ids.length, columns]),
+      chunkPositions(lengths, counts),
+    );
   }
 
-  afterPrefill(id: string, count: number, outputs: Outputs): void {
-    const block = this.prefilling.get(id);
-    if (!block) throw new Error(`sequence ${id} is not prefilling`);
-    const width = block.width + count;
-    this.prefilling.set(id, { tensors: this.presents(outputs, 1, width), width });
+  afterPrefill(ids: readonly string[], counts: readonly number[], outputs: Outputs): void {
+    const lengths = ids.map((id) => this.prefilling.get(id)?.length ?? 0);
+    const width = (this.prefilling.get(ids[0]!)?.block.width ?? 0) + leftPads(counts).width;
+    const block = { tensors: this.presents(outputs, ids.length, width), width };
+    // Each row's real positions are its last ones: its past (right-aligned) and then its chunk after the pads.
+    ids.forEach((id, row) => {
+      this.prefilling.set(id, { block, row, length: lengths[row]! + counts[row]! });
+    });
   }
 
   join(id: string): void {
-    const block = this.prefilling.get(id);
-    if (!block) throw new Error(`sequence ${id} is not prefilled`);
+    const prefilled = this.prefilling.get(id);
+    if (!prefilled) throw new Error(`sequence ${id} is not prefilled`);
     this.prefilling.delete(id);
     const sources = this.ids.map((_, row) => ({ block: this.batch, row }));
-    this.rebuild([...sources, { block, row: 0 }], [...this.lengths, block.width], [...this.ids, id]);
+    this.rebuild([...sources, prefilled], [...this.lengths, prefilled.length], [...this.ids, id]);
   }
 
   release(ids: readonly string[]): void {

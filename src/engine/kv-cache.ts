@@ -5,16 +5,20 @@ export type Outputs = InferenceSession.OnnxValueMapType;
 
 /**
  * Where the keys and values of past positions live between runs, and the attention mask and positions that
- * go with them. A sequence is prefilled on its own, then joins the running batch, which decode steps advance
- * one token per row; it leaves when it ends.
+ * go with them. A sequence is prefilled (alone in chunks, or its whole prompt in one run with others), then
+ * joins the running batch, which decode steps advance one token per row; it leaves when it ends.
  */
 export interface KvCache {
   /** Sequence ids of the running batch, in row order. */
   readonly rows: readonly string[];
-  /** Past, mask and positions for running `count` more tokens of one sequence outside the batch. */
-  prefillFeeds(id: string, count: number): Feeds;
-  /** Takes that run's present outputs as the sequence's cache. */
-  afterPrefill(id: string, count: number, outputs: Outputs): void;
+  /**
+   * Past, mask and positions for running `counts[i]` more tokens of each sequence `ids[i]` outside the batch in
+   * one run. Several sequences only when none has anything cached yet: rows left-padded to the longest (see
+   * prefill-rows.ts).
+   */
+  prefillFeeds(ids: readonly string[], counts: readonly number[]): Feeds;
+  /** Takes that run's outputs (real positions only) as the sequences' caches. */
+  afterPrefill(ids: readonly string[], counts: readonly number[], outputs: Outputs): void;
   /** Moves a prefilled sequence into the running batch (as the last row). */
   join(id: string): void;
   /** Forgets sequences, in the batch or still prefilling. */

@@ -2,9 +2,11 @@ import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import { float16ToFloat32 } from './float16.js';
 import type { IoLayout } from './io-layout.js';
 import type { Feeds, KvCache, Outputs } from './kv-cache.js';
+import { leftPadded } from './prefill-rows.js';
 
 /**
- * Runs the decoder graph: a prefill chunk of one sequence, or a decode step of the whole running batch.
+ * Runs the decoder graph: a prefill chunk of one sequence or first chunks of several, or a decode step of the
+ * whole running batch.
  * It returns float32 logits of each sequence's last position; what to do with them is the caller's.
  */
 export class ModelRunner {
@@ -23,9 +25,21 @@ export class ModelRunner {
 
   /** Feeds the next chunk of one sequence's prompt; the logits predict the token after its last one. */
   async prefill(id: string, tokenIds: readonly number[]): Promise<Float32Array> {
-    const outputs = await this.run(this.cache.prefillFeeds(id, tokenIds.length), [tokenIds]);
-    this.cache.afterPrefill(id, tokenIds.length, outputs);
-    return this.lastLogits(outputs, 1)[0]!;
+    return (await this.prefillBatch([id], [tokenIds]))[0]!;
+  }
+
+  /**
+   * Feeds a chunk of each sequence in one run (several: whole first chunks, left-padded to the longest, which
+   * costs little more than one on a machine whose runs stream all the weights). One logits row per sequence.
+   */
+  async prefillBatch(
+    ids: readonly string[],
+    chunks: readonly (readonly number[])[],
+  ): Promise<Float32Array[]> {
+    const counts = chunks.map((chunk) => chunk.length);
+    const outputs = await this.run(this.cache.prefillFeeds(ids, counts), leftPadded(chunks));
+    this.cache.afterPrefill(ids, counts, outputs);
+    return this.lastLogits(outputs, ids.length);
   }
 
   /** One token per running row (in `cache.rows` order); one logits row back per sequence. */

@@ -1,6 +1,7 @@
 import { Tensor } from 'onnxruntime-node';
 import type { IoLayout, KvDtype } from './io-layout.js';
 import type { Feeds, KvCache, Outputs } from './kv-cache.js';
+import { chunkPositions, leftPads } from './prefill-rows.js';
 
 type KvData = Float32Array | Uint16Array;
 
@@ -21,6 +22,14 @@ function copySpan(target: KvData, to: number, source: KvData, from: number, leng
   else for (let i = 0; i < length; i++) target[to + i] = source[from + i]!;
 }
 
+/** Where one output row of a run goes: its real positions skip..skip+count into slot `row` from position `at`. */
+interface RowWrite {
+  row: number;
+  at: number;
+  skip: number;
+  count: number;
+}
+
 function allocate(dtype: KvDtype, size: number): KvData {
   return dtype === 'float16' ? new Uint16Array(size) : new Float32Array(size);
 }
@@ -30,9 +39,10 @@ function allocate(dtype: KvDtype, size: number): KvData {
  * keys and one for values, allocated once per worker for every row at the full context ([rows, kvHeads, cap,
  * headDim] with `cap` the current row capacity; pages are committed only as rows fill). Running sequences
  * occupy rows 0..B-1, right-padded (a sequence's tokens at positions 0..len-1), and a decode step passes the
- * first B rows as past in place; sequences still prefilling take the rows after them, and a prefill chunk
- * passes its own row. A run's new K/V is copied into its rows at their lengths: O(new) per step. A leaving
- * sequence's row is filled by moving the last row into it. `cap` follows the longest sequence (rounded up to
+ * first B rows as past in place; sequences still prefilling take the rows after them, and a later prefill
+ * chunk passes its own row (first chunks, alone or several left-padded together, have an empty past). A run's
+ * new K/V (its real positions, not the pads) is copied into its rows at their lengths: O(new) per step. A
+ * leaving sequence's row is filled by moving the last row into it. `cap` follows the longest sequence (rounded up to
  * CAP_STEP); changing it re-lays the rows out inside the same buffers.
  */
 export class SlotKvCache implements KvCache {
@@ -60,29 +70,46 @@ export class SlotKvCache implements KvCache {
     return this.slots.slice(0, this.running);
   }
 
-  prefillFeeds(id: string, count: number): Feeds {
-    if (!this.lengths.has(id)) {
+  prefillFeeds(ids: readonly string[], counts: readonly number[]): Feeds {
+    for (const id of ids) {
+      if (this.lengths.has(id)) continue;
       if (this.slots.length >= this.maxRows) {
         throw new Error(`the KV cache has room for ${this.maxRows} sequences`);
       }
       this.slots.push(id);
       this.lengths.set(id, 0);
     }
-    const length = this.lengths.get(id)!;
+    const lengths = ids.map((id) => this.lengths.get(id)!);
+    if (ids.length > 1 && lengths.some((length) => length > 0)) {
+      throw new Error('only first chunks are prefilled several at once');
+    }
     // A first chunk attends to nothing before it: an empty past costs nothing.
-    const past = length === 0 ? 0 : this.cap;
-    const mask = new BigInt64Array(past + count);
-    mask.fill(1n, 0, length).fill(1n, past);
-    const positions = Array.from({ length: count }, (_, i) => length + i);
-    return this.feeds(this.rowOf(id), 1, past, new Tensor('int64', mask, [1, past + count]), [positions]);
+    const past = lengths[0] === 0 ? 0 : this.cap;
+    const { width, pads } = leftPads(counts);
+    const columns = past + width;
+    const mask = new BigInt64Array(ids.length * columns);
+    lengths.forEach((length, row) => {
+      mask
+        .fill(1n, row * columns, row * columns + length)
+        .fill(1n, row * columns + past + pads[row]!, (row + 1) * columns);
+    });
+    const attentionMask = new Tensor('int64', mask, [ids.length, columns]);
+    // Only a later chunk (one sequence) reads a past: its own row.
+    const firstRow = past === 0 ? 0 : this.rowOf(ids[0]!);
+    return this.feeds(firstRow, ids.length, past, attentionMask, chunkPositions(lengths, counts));
   }
 
-  afterPrefill(id: string, count: number, outputs: Outputs): void {
-    const row = this.rowOf(id);
-    const length = this.lengths.get(id)!;
-    this.reserve(length + count);
-    this.write(outputs, 1, count, [row], [length]);
-    this.lengths.set(id, length + count);
+  afterPrefill(ids: readonly string[], counts: readonly number[], outputs: Outputs): void {
+    const { width, pads } = leftPads(counts);
+    const writes = ids.map((id, row) => ({
+      row: this.rowOf(id),
+      at: this.lengths.get(id)!,
+      skip: pads[row]!,
+      count: counts[row]!,
+    }));
+    this.reserve(Math.max(...writes.map(({ at, count }) => at + count)));
+    this.write(outputs, width, writes);
+    for (const { row, at, count } of writes) this.lengths.set(this.slots[row]!, at + count);
   }
 
   join(id: string): void {
@@ -133,10 +160,8 @@ export class SlotKvCache implements KvCache {
     this.reserve(Math.max(...lengths) + 1);
     this.write(
       outputs,
-      this.running,
       1,
-      lengths.map((_, row) => row),
-      lengths,
+      lengths.map((at, row) => ({ row, at, skip: 0, count: 1 })),
     );
     for (const id of this.rows) this.lengths.set(id, this.lengths.get(id)! + 1);
   }
@@ -176,27 +201,30 @@ export class SlotKvCache implements KvCache {
     return feeds;
   }
 
-  /** Copies a run's new K/V ([rows, kvHeads, count, headDim]) into `rows` at positions `at`. */
-  private write(outputs: Outputs, rows: number, count: number, targetRows: number[], at: number[]): void {
+  /**
+   * Copies a run's new K/V ([writes.length, kvHeads, width, headDim]): output row i's positions skip..skip+count
+   * (its real tokens, after any pads) go to slot row `row` at position `at`.
+   */
+  private write(outputs: Outputs, width: number, writes: readonly RowWrite[]): void {
     const { layout } = this;
-    const span = count * layout.headDim;
+    const rows = writes.length;
     [...layout.outputKeys, ...layout.outputValues].forEach((name, b) => {
       const tensor = outputs[name] as Tensor | undefined;
       const dims = tensor?.dims;
-      if (!tensor || dims?.[0] !== rows || dims[1] !== layout.kvHeads || dims[2] !== count) {
+      if (!tensor || dims?.[0] !== rows || dims[1] !== layout.kvHeads || dims[2] !== width) {
         throw new Error(
-          `output ${name} has shape [${dims?.join(', ')}], expected [${rows}, ${layout.kvHeads}, ${count}, ${layout.headDim}]`,
+          `output ${name} has shape [${dims?.join(', ')}], expected [${rows}, ${layout.kvHeads}, ${width}, ${layout.headDim}]`,
         );
       }
       const source = tensor.data as KvData;
       const target = this.buffers[b]!;
-      for (let row = 0; row < rows; row++) {
+      writes.forEach(({ row, at, skip, count }, i) => {
         for (let head = 0; head < layout.kvHeads; head++) {
-          const from = (row * layout.kvHeads + head) * span;
-          const to = ((targetRows[row]! * layout.kvHeads + head) * this.cap + at[row]!) * layout.headDim;
-          copySpan(target, to, source, from, span);
+          const from = ((i * layout.kvHeads + head) * width + skip) * layout.headDim;
+          const to = ((row * layout.kvHeads + head) * this.cap + at) * layout.headDim;
+          copySpan(target, to, source, from, count * layout.headDim);
         }
-      }
+      });
     });
   }
 
@@ -246,7 +274,7 @@ export class SlotKvCache implements KvCache {
     this.slots[to] = this.slots[from]!;
   }
 
-  /** Only when sequences are prefilled out of order (the batch loop prefills one at a time). */
+  /** Only when sequences join out of the order they were prefilled in (the batch loop keeps that order). */
   private swapRows(a: number, b: number): void {
     if (a === b) return;
     const rowSize = this.layout.kvHeads * this.blockSize(this.cap);

@@ -24,7 +24,9 @@ interface Entry {
 /**
  * Continuous batching: sequences arrive at any time and wait first come, first served; between decode steps
  * ended and cancelled ones leave, and the head of the queue is prefilled one chunk at a time (so the running
- * ones keep producing tokens) and joins the batch when its prompt is in. At most maxBatchSize run at once.
+ * ones keep producing tokens) and joins the batch when its prompt is in; short prompts waiting together are
+ * prefilled in one run (a run costs about the same for one row as for several). At most maxBatchSize run at
+ * once.
  */
 export class BatchLoop {
   private readonly runner: ModelRunner;
@@ -35,6 +37,8 @@ export class BatchLoop {
   private readonly waiting: Entry[] = [];
   private readonly running = new Map<string, Entry>();
   private readonly cancels = new Map<string, CancelReason>();
+  /** Sequences in this turn's prefill run (0: none), reported with the decode step after it. */
+  private lastPrefillSize = 0;
   private looping = false;
   private draining = false;
   private readonly idleWaiters: (() => void)[] = [];
@@ -105,11 +109,12 @@ export class BatchLoop {
 
   private async loop(): Promise<void> {
     while (this.waiting.length > 0 || this.running.size > 0) {
-      this.applyCancels();
-      await this.prefillChunk();
-      await this.decodeStep();
-      // Let 'submit' and 'cancel' messages in between steps.
+      // Let 'submit' and 'cancel' messages in between steps, and before the first one the rest of the
+      // submissions that started the loop, so that they are prefilled together.
       await nextTurn();
+      this.applyCancels();
+      await this.prefill();
+      await this.decodeStep();
     }
     this.looping = false;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -131,31 +136,56 @@ export class BatchLoop {
     this.runner.cache.release(ended);
   }
 
-  /** One chunk of the oldest waiting prompt, when the batch has room for it. */
-  private async prefillChunk(): Promise<void> {
-    const entry = this.waiting[0];
-    if (!entry || this.running.size >= this.options.maxBatchSize) return;
-    const { id, promptIds } = entry.sequence.request;
-    entry.startedAt ??= performance.now();
-    const chunk = promptIds.slice(entry.prefilled, entry.prefilled + this.options.prefillChunkTokens);
-    let logits: Float32Array;
+  /**
+   * One prefill run, when the batch has room: the next chunk of the oldest waiting prompt, or, when its whole
+   * prompt fits in one chunk, it and the prompts right behind it that do too, as many as there are free slots.
+   */
+  private async prefill(): Promise<void> {
+    this.lastPrefillSize = 0;
+    const group = this.prefillGroup();
+    if (group.length === 0) return;
+    const ids = group.map((entry) => entry.sequence.request.id);
+    const chunks = group.map((entry) => {
+      entry.startedAt ??= performance.now();
+      const { promptIds } = entry.sequence.request;
+      return promptIds.slice(entry.prefilled, entry.prefilled + this.options.prefillChunkTokens);
+    });
+    let logits: Float32Array[];
     try {
-      logits = await this.runner.prefill(id, chunk);
+      logits = await this.runner.prefillBatch(ids, chunks);
     } catch (err) {
-      this.waiting.shift();
-      this.runner.cache.release([id]);
-      this.finish(entry, 'error', `prefill failed: ${errorMessage(err)}`);
+      this.waiting.splice(0, group.length);
+      this.runner.cache.release(ids);
+      for (const entry of group) this.finish(entry, 'error', `prefill failed: ${errorMessage(err)}`);
       return;
     }
-    entry.prefilled += chunk.length;
-    if (entry.prefilled < promptIds.length) return;
-    this.waiting.shift();
-    if (this.acceptToken(entry, entry.sequence.pickNext(logits))) {
-      this.runner.cache.release([id]);
-    } else {
-      this.runner.cache.join(id);
-      this.running.set(id, entry);
-    }
+    this.lastPrefillSize = group.length;
+    const head = group[0]!;
+    head.prefilled += chunks[0]!.length;
+    if (head.prefilled < head.sequence.request.promptIds.length) return;
+    // Every one in a group of several had its whole prompt in: all join, in order.
+    this.waiting.splice(0, group.length);
+    group.forEach((entry, row) => {
+      entry.prefilled = entry.sequence.request.promptIds.length;
+      const { id } = entry.sequence.request;
+      if (this.acceptToken(entry, entry.sequence.pickNext(logits[row]!))) {
+        this.runner.cache.release([id]);
+      } else {
+        this.runner.cache.join(id);
+        this.running.set(id, entry);
+      }
+    });
+  }
+
+  /** The waiting sequences the next prefill run takes, oldest first (never skipping the oldest). */
+  private prefillGroup(): Entry[] {
+    const free = this.options.maxBatchSize - this.running.size;
+    const fitsOneChunk = (entry: Entry) =>
+      entry.prefilled === 0 && entry.sequence.request.promptIds.length <= this.options.prefillChunkTokens;
+    if (free <= 0 || this.waiting.length === 0) return [];
+    const end = this.waiting.findIndex((entry, i) => i >= free || !fitsOneChunk(entry));
+    // A head whose prompt takes several chunks is prefilled alone, a chunk at a time.
+    return this.waiting.slice(0, end === -1 ? undefined : Math.max(1, end));
   }
 
   /** One token for every running sequence; the ones that end leave the batch. */
@@ -180,7 +210,12 @@ export class BatchLoop {
     });
     for (const id of ended) this.running.delete(id);
     this.runner.cache.release(ended);
-    this.emit({ type: 'step', batchSize: rows.length, waiting: this.waiting.length });
+    this.emit({
+      type: 'step',
+      batchSize: rows.length,
+      waiting: this.waiting.length,
+      prefillBatchSize: this.lastPrefillSize,
+    });
   }
 
   /** Streams one generated token; true when the sequence ended with it (its 'done' is sent). */

@@ -33,6 +33,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   private stopping = false;
   private loaded = false;
   private readonly exited: Promise<number>;
+  private pending: WorkerCommand[] = [];
 
   constructor(options: WorkerOptions) {
     super();
@@ -103,8 +104,15 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     await this.exited;
   }
 
+  /** Commands given in one synchronous burst (e.g. a request's several prompts) cross as one message. */
   private post(command: WorkerCommand): void {
-    this.worker.postMessage(command);
+    if (this.pending.push(command) === 1) queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    const commands = this.pending;
+    this.pending = [];
+    this.worker.postMessage(commands.length === 1 ? commands[0]! : { type: 'commands', commands });
   }
 
   private onEvent(event: Exclude<WorkerEvent, { type: 'ready' | 'load-failed' }>): void {

@@ -28,7 +28,12 @@ export type WorkerCommand =
    * Exit now, dropping what is in flight. The worker exits between two runs: terminating a thread inside an
    * ONNX Runtime run aborts the whole process.
    */
-  | { type: 'terminate' };
+  | { type: 'terminate' }
+  /**
+   * Several of the above in order, as one message: sequences submitted together reach the worker together, so
+   * its next prefill run can take them all.
+   */
+  | { type: 'commands'; commands: WorkerCommand[] };
 
 /** What the model is, reported once loaded. */
 export interface ModelInfo {
@@ -70,8 +75,11 @@ export type WorkerEvent =
       /** Set when finishReason is 'error'. */
       error?: string;
     }
-  /** After every decode step: how many sequences ran in it and how many wait for a slot. */
-  | { type: 'step'; batchSize: number; waiting: number }
+  /**
+   * After every decode step: how many sequences ran in it, how many wait for a slot, and how many the prefill
+   * run just before it took together (0: there was none).
+   */
+  | { type: 'step'; batchSize: number; waiting: number; prefillBatchSize: number }
   /** Something the operator should see in the server's log (e.g. CUDA fell back to CPU). */
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** Several of the above in order, as one message: a decode step's tokens cross the thread boundary together. */

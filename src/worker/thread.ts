@@ -43,8 +43,9 @@ async function start(): Promise<void> {
   }
   const [model, tokenizer] = loaded;
   const loop = new BatchLoop(model.runner, model.config, tokenizer, options, emit);
-  port.on('message', async (command: WorkerCommand) => {
-    if (command.type === 'submit') loop.submit(command.request);
+  const onCommand = async (command: WorkerCommand): Promise<void> => {
+    if (command.type === 'commands') for (const each of command.commands) void onCommand(each);
+    else if (command.type === 'submit') loop.submit(command.request);
     else if (command.type === 'cancel') loop.cancel(command.id, command.reason);
     // Messages are handled only between runs (run() is synchronous), so exiting here never interrupts one.
     else if (command.type === 'terminate') process.exit(0);
@@ -53,7 +54,8 @@ async function start(): Promise<void> {
       await model.runner.release();
       port.close();
     }
-  });
+  };
+  port.on('message', onCommand);
   post({ type: 'ready', info: model.info });
 }
 
