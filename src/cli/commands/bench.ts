@@ -1,7 +1,7 @@
 import { runBench } from '../../bench/load-generator.js';
 import { nonLoopbackAddresses } from '../../bench/loopback.js';
 import { formatReport } from '../../bench/report.js';
-import { type Command, intFlag, numberFlag, parseCommandArgs, requireFlag } from '../command.js';
+import { type Command, intFlag, numberFlag, oneOfFlag, parseCommandArgs, requireFlag } from '../command.js';
 import { UsageError } from '../usage-error.js';
 
 const USAGE = `llama-endpoint bench --url URL [options]
@@ -55,13 +55,9 @@ export const benchCommand: Command = {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new UsageError(`--url must be http or https, got '${url.protocol}'`);
     }
-    const route = values.route ?? 'auto';
-    if (!(ROUTES as readonly string[]).includes(route)) {
-      throw new UsageError(`--route must be one of ${ROUTES.join(', ')}, got '${route}'`);
-    }
     const options = {
       url,
-      route: route as (typeof ROUTES)[number],
+      route: oneOfFlag('route', values.route, ROUTES, 'auto'),
       concurrency: intFlag('concurrency', values.concurrency, 1, 1, 1024),
       requests: intFlag('requests', values.requests, 32, 1),
       durationS: numberFlag('duration-s', values['duration-s'], 60, 0.001),
