@@ -16,7 +16,6 @@ import { env as ortEnv } from 'onnxruntime-node';
 import {
   type BenchmarkRun,
   type BenchRound,
-  median,
   medianFigures,
   ROUTES,
   ratioSpread,
@@ -29,6 +28,7 @@ import {
 import { DecodeLoop, type DecodeRepetition, measureDecodeCeiling } from '../src/bench/decode-ceiling.js';
 import { type BenchRoute, ROUTE_PATHS } from '../src/bench/generation-request.js';
 import { LoadTarget, type Phase, summarizePhases } from '../src/bench/load-generator.js';
+import { median } from '../src/bench/percentiles.js';
 import { formatReport } from '../src/bench/report.js';
 import { sampleResidentMemory } from '../src/bench/resident-memory.js';
 import { startServer } from '../src/bench/spawned-server.js';

@@ -1,7 +1,7 @@
 /** BENCHMARKS.md as `npm run bench` writes it: the workload, the machine, every figure and how to reproduce it. */
 import type { BenchRoute } from './generation-request.js';
 import type { BenchResult } from './load-generator.js';
-import { type LatencySummary, percentile } from './percentiles.js';
+import { type LatencySummary, median } from './percentiles.js';
 
 /** A decode loop's shape: rows, the prompt they were prefilled with, and the steps timed after it. */
 export interface StepShape {
@@ -74,13 +74,6 @@ export interface BenchmarkRun {
 export const TARGETS = { singleOverCeiling: 0.9, concurrentOverSingle: 5 };
 
 export const ROUTES: readonly BenchRoute[] = ['score', 'completions'];
-
-export function median(values: readonly number[]): number {
-  return percentile(
-    [...values].sort((x, y) => x - y),
-    50,
-  );
-}
 
 /** b/a and c/b of one round on one route: figures taken seconds apart, so drift moves them together. */
 export function roundRatios(round: BenchRound, route: BenchRoute) {

@@ -12,7 +12,7 @@ import { readModelConfig } from '../engine/model-config.js';
 import { ModelRunner } from '../engine/model-runner.js';
 import { createSession } from '../engine/session.js';
 import { loadTokenizer } from '../tokenizer/load.js';
-import { percentile } from './percentiles.js';
+import { median } from './percentiles.js';
 import { buildPrompt } from './prompt.js';
 
 export interface DecodeLoopOptions {
@@ -137,10 +137,7 @@ export async function measureDecodeCeiling(options: DecodeCeilingOptions): Promi
     return {
       promptTokens: loop.promptTokens,
       prefillMs: last.prefillMs,
-      tokensPerS: percentile(
-        [...rates].sort((a, b) => a - b),
-        50,
-      ),
+      tokensPerS: median(rates),
       repetitionTokensPerS: rates,
     };
   } finally {

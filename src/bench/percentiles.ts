@@ -20,6 +20,13 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[below]! + (sorted[above]! - sorted[below]!) * (rank - below);
 }
 
+export function median(values: readonly number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
 /** undefined for no values: the report then says there is nothing to show rather than printing zeros. */
 export function summarize(values: readonly number[]): LatencySummary | undefined {
   if (values.length === 0) return undefined;
