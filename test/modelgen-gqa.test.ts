@@ -11,6 +11,7 @@ import { float16ToFloat32Array } from '../src/modelgen/onnx/float16.js';
 import { writeModel } from '../src/modelgen/onnx/model-writer.js';
 import { randomLlamaWeights } from '../src/modelgen/random-weights.js';
 import { referenceForward } from '../src/modelgen/reference-forward.js';
+import { int64 } from './helpers/models.js';
 
 // GQA on the CPU provider needs head_dim % 8 == 0: 64 / 4 = 16.
 const CONFIG: LlamaConfig = {
@@ -34,13 +35,6 @@ async function gqaSession(dtype: WeightDtype = 'float32', fused = false) {
   writeModel(buildLlamaGraph(CONFIG, inMemorySource(weights), { attention: 'gqa', dtype, fused }), path);
   return ort.InferenceSession.create(path);
 }
-
-const int64 = (rows: number[][]) =>
-  new ort.Tensor(
-    'int64',
-    BigInt64Array.from(rows.flat(), (v) => BigInt(v)),
-    [rows.length, rows[0]!.length],
-  );
 
 /**
  * Sequences decoded together through one shared KV buffer per layer: every run passes the same tensors as

@@ -100,7 +100,8 @@ export interface LlamaStepResult {
   past: Record<string, ort.Tensor>;
 }
 
-const int64 = (rows: number[][]) =>
+/** Rows of token ids (or masks, positions) as an int64 tensor [rows, columns]. */
+export const int64 = (rows: number[][]) =>
   new ort.Tensor(
     'int64',
     BigInt64Array.from(rows.flat(), (v) => BigInt(v)),
