@@ -1,9 +1,15 @@
 import { Tensor } from 'onnxruntime-node';
-import type { IoLayout, KvDtype } from './io-layout.js';
-import type { Feeds, KvCache, Outputs } from './kv-cache.js';
+import type { IoLayout } from './io-layout.js';
+import {
+  allocateKv,
+  checkedKvOutputs,
+  type Feeds,
+  int64Tensor,
+  type KvCache,
+  type KvData,
+  type Outputs,
+} from './kv-cache.js';
 import { chunkPositions, leftPads } from './prefill-rows.js';
-
-type KvData = Float32Array | Uint16Array;
 
 /** One or more sequences' cache: per layer key then value tensors [rows, kvHeads, width, headDim]. */
 interface Block {
@@ -18,14 +24,6 @@ interface Prefilled {
   block: Block;
   row: number;
   length: number;
-}
-
-function allocate(dtype: KvDtype, size: number): KvData {
-  return dtype === 'float16' ? new Uint16Array(size) : new Float32Array(size);
-}
-
-function int64(values: readonly number[], dims: readonly number[]): Tensor {
-  return new Tensor('int64', BigInt64Array.from(values, BigInt), dims);
 }
 
 /**
@@ -75,7 +73,7 @@ export class HostKvCache implements KvCache {
   afterPrefill(ids: readonly string[], counts: readonly number[], outputs: Outputs): void {
     const lengths = ids.map((id) => this.prefilling.get(id)?.length ?? 0);
     const width = (this.prefilling.get(ids[0]!)?.block.width ?? 0) + leftPads(counts).width;
-    const block = { tensors: this.presents(outputs, ids.length, width), width };
+    const block = { tensors: checkedKvOutputs(outputs, this.layout, ids.length, width), width };
     // Each row's real positions are its last ones: its past (right-aligned) and then its chunk after the pads.
     ids.forEach((id, row) => {
       this.prefilling.set(id, { block, row, length: lengths[row]! + counts[row]! });
@@ -117,7 +115,7 @@ export class HostKvCache implements KvCache {
 
   afterDecode(outputs: Outputs): void {
     const width = this.batch.width + 1;
-    this.batch = { tensors: this.presents(outputs, this.ids.length, width), width };
+    this.batch = { tensors: checkedKvOutputs(outputs, this.layout, this.ids.length, width), width };
     this.lengths = this.lengths.map((length) => length + 1);
   }
 
@@ -126,7 +124,7 @@ export class HostKvCache implements KvCache {
     const dims = [rows, kvHeads, width, headDim];
     const tensors = Array.from(
       { length: 2 * numLayers },
-      () => new Tensor(kvDtype, allocate(kvDtype, rows * kvHeads * width * headDim), dims),
+      () => new Tensor(kvDtype, allocateKv(kvDtype, rows * kvHeads * width * headDim), dims),
     );
     return { tensors, width };
   }
@@ -135,33 +133,12 @@ export class HostKvCache implements KvCache {
     const { layout } = this;
     const feeds: Feeds = { [layout.attentionMask]: attentionMask };
     if (layout.positionIds)
-      feeds[layout.positionIds] = int64(positions.flat(), [positions.length, positions[0]!.length]);
+      feeds[layout.positionIds] = int64Tensor(positions.flat(), [positions.length, positions[0]!.length]);
     for (let layer = 0; layer < layout.numLayers; layer++) {
       feeds[layout.pastKeys[layer]!] = block.tensors[layer]!;
       feeds[layout.pastValues[layer]!] = block.tensors[layout.numLayers + layer]!;
     }
     return feeds;
-  }
-
-  /** The present outputs in block order, checked against the shape the next run will claim for them. */
-  private presents(outputs: Outputs, rows: number, width: number): Tensor[] {
-    const { layout } = this;
-    return [...layout.outputKeys, ...layout.outputValues].map((name) => {
-      const tensor = outputs[name] as Tensor | undefined;
-      const dims = tensor?.dims;
-      if (
-        !tensor ||
-        dims?.[0] !== rows ||
-        dims[1] !== layout.kvHeads ||
-        dims[2] !== width ||
-        dims[3] !== layout.headDim
-      ) {
-        throw new Error(
-          `output ${name} has shape [${dims?.join(', ')}], expected [${rows}, ${layout.kvHeads}, ${width}, ${layout.headDim}]`,
-        );
-      }
-      return tensor;
-    });
   }
 
   /** Copies rows (right-aligned, `length` positions each) into a fresh batch as wide as the longest. */

@@ -1,7 +1,40 @@
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import type { IoLayout, KvDtype } from './io-layout.js';
 
 export type Feeds = Record<string, Tensor>;
 export type Outputs = InferenceSession.OnnxValueMapType;
+export type KvData = Float32Array | Uint16Array;
+
+export function allocateKv(dtype: KvDtype, size: number): KvData {
+  return dtype === 'float16' ? new Uint16Array(size) : new Float32Array(size);
+}
+
+export function int64Tensor(values: readonly number[], dims: readonly number[]): Tensor {
+  return new Tensor('int64', BigInt64Array.from(values, BigInt), dims);
+}
+
+/**
+ * A run's K/V outputs in cache order (keys of layers 0..n-1, then values), each checked to be
+ * [rows, kvHeads, width, headDim] before its data is trusted.
+ */
+export function checkedKvOutputs(outputs: Outputs, layout: IoLayout, rows: number, width: number): Tensor[] {
+  return [...layout.outputKeys, ...layout.outputValues].map((name) => {
+    const tensor = outputs[name] as Tensor | undefined;
+    const dims = tensor?.dims;
+    if (
+      !tensor ||
+      dims?.[0] !== rows ||
+      dims[1] !== layout.kvHeads ||
+      dims[2] !== width ||
+      dims[3] !== layout.headDim
+    ) {
+      throw new Error(
+        `output ${name} has shape [${dims?.join(', ')}], expected [${rows}, ${layout.kvHeads}, ${width}, ${layout.headDim}]`,
+      );
+    }
+    return tensor;
+  });
+}
 
 /**
  * Where the keys and values of past positions live between runs, and the attention mask and positions that

@@ -1,7 +1,7 @@
-import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { float16ToFloat32 } from './float16.js';
 import type { IoLayout } from './io-layout.js';
-import type { Feeds, KvCache, Outputs } from './kv-cache.js';
+import { type Feeds, int64Tensor, type KvCache, type Outputs } from './kv-cache.js';
 import { leftPadded } from './prefill-rows.js';
 
 /**
@@ -58,7 +58,7 @@ export class ModelRunner {
 
   private run(feeds: Feeds, tokens: (readonly number[])[]): Promise<Outputs> {
     const dims = [tokens.length, tokens[0]!.length];
-    feeds[this.layout.inputIds] = new Tensor('int64', BigInt64Array.from(tokens.flat(), BigInt), dims);
+    feeds[this.layout.inputIds] = int64Tensor(tokens.flat(), dims);
     return this.session.run(feeds, this.fetches);
   }
 

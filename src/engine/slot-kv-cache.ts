@@ -1,9 +1,15 @@
 import { Tensor } from 'onnxruntime-node';
-import type { IoLayout, KvDtype } from './io-layout.js';
-import type { Feeds, KvCache, Outputs } from './kv-cache.js';
+import type { IoLayout } from './io-layout.js';
+import {
+  allocateKv,
+  checkedKvOutputs,
+  type Feeds,
+  int64Tensor,
+  type KvCache,
+  type KvData,
+  type Outputs,
+} from './kv-cache.js';
 import { chunkPositions, leftPads } from './prefill-rows.js';
-
-type KvData = Float32Array | Uint16Array;
 
 /**
  * Row capacity (positions) moves in steps of this many: a re-layout of the cache happens at most once per
@@ -28,10 +34,6 @@ interface RowWrite {
   at: number;
   skip: number;
   count: number;
-}
-
-function allocate(dtype: KvDtype, size: number): KvData {
-  return dtype === 'float16' ? new Uint16Array(size) : new Float32Array(size);
 }
 
 /**
@@ -63,7 +65,7 @@ export class SlotKvCache implements KvCache {
     this.maxRows = maxRows;
     this.maxCap = roundUp(contextTokens);
     const size = maxRows * layout.kvHeads * this.maxCap * layout.headDim;
-    this.buffers = Array.from({ length: 2 * layout.numLayers }, () => allocate(layout.kvDtype, size));
+    this.buffers = Array.from({ length: 2 * layout.numLayers }, () => allocateKv(layout.kvDtype, size));
   }
 
   get rows(): readonly string[] {
@@ -185,10 +187,7 @@ export class SlotKvCache implements KvCache {
     const { layout } = this;
     const feeds: Feeds = { [layout.attentionMask]: attentionMask };
     if (layout.positionIds) {
-      feeds[layout.positionIds] = new Tensor('int64', BigInt64Array.from(positions.flat(), BigInt), [
-        rows,
-        positions[0]!.length,
-      ]);
+      feeds[layout.positionIds] = int64Tensor(positions.flat(), [rows, positions[0]!.length]);
     }
     const rowSize = layout.kvHeads * this.blockSize(past);
     const dims = [rows, layout.kvHeads, past, layout.headDim];
@@ -207,15 +206,7 @@ export class SlotKvCache implements KvCache {
    */
   private write(outputs: Outputs, width: number, writes: readonly RowWrite[]): void {
     const { layout } = this;
-    const rows = writes.length;
-    [...layout.outputKeys, ...layout.outputValues].forEach((name, b) => {
-      const tensor = outputs[name] as Tensor | undefined;
-      const dims = tensor?.dims;
-      if (!tensor || dims?.[0] !== rows || dims[1] !== layout.kvHeads || dims[2] !== width) {
-        throw new Error(
-          `output ${name} has shape [${dims?.join(', ')}], expected [${rows}, ${layout.kvHeads}, ${width}, ${layout.headDim}]`,
-        );
-      }
+    checkedKvOutputs(outputs, layout, writes.length, width).forEach((tensor, b) => {
       const source = tensor.data as KvData;
       const target = this.buffers[b]!;
       writes.forEach(({ row, at, skip, count }, i) => {
