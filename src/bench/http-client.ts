@@ -16,7 +16,7 @@ export class BenchClient {
   private readonly basePath: string;
 
   constructor(
-    readonly url: URL,
+    url: URL,
     connections: number,
     private readonly timeoutMs: number,
     private readonly apiKey?: string,

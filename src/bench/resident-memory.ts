@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 const MiB = 2 ** 20;
 
 /** VmRSS of `pid` in MiB, or undefined where /proc cannot tell. */
-export function residentMiB(pid: number): number | undefined {
+function residentMiB(pid: number): number | undefined {
   try {
     const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? (Number(match[1]) * 1024) / MiB : undefined;
