@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { float16ToFloat32 } from '../src/engine/float16.js';
 import { headDim, type LlamaConfig, type WeightDtype } from '../src/modelgen/llama-config.js';
 import { buildLlamaGraph } from '../src/modelgen/llama-graph.js';
 import { inMemorySource } from '../src/modelgen/llama-weights.js';
-import { float16ToFloat32Array } from '../src/modelgen/onnx/float16.js';
 import { writeModel } from '../src/modelgen/onnx/model-writer.js';
 import { randomLlamaWeights } from '../src/modelgen/random-weights.js';
 import { referenceForward } from '../src/modelgen/reference-forward.js';
@@ -100,9 +100,7 @@ class SharedBufferBatch {
     }
     const logits = (await this.session.run(feeds, fetches)).logits!;
     const data =
-      this.dtype === 'float16'
-        ? float16ToFloat32Array(logits.data as Uint16Array)
-        : (logits.data as Float32Array);
+      this.dtype === 'float16' ? float16ToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
     const vocab = CONFIG.vocabSize;
     return chunks.map((c, b) =>
       c.map((_, i) => data.subarray((b * width + i) * vocab, (b * width + i + 1) * vocab)),

@@ -8,11 +8,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { float16ToFloat32 } from '../../src/engine/float16.js';
 import { convertLlama2c } from '../../src/modelgen/convert-llama2c.js';
 import { type CreateRandomOptions, createRandomModel } from '../../src/modelgen/create-random-model.js';
 import { headDim, type LlamaConfig } from '../../src/modelgen/llama-config.js';
 import type { LlamaGraphOptions } from '../../src/modelgen/llama-graph.js';
-import { float16ToFloat32Array } from '../../src/modelgen/onnx/float16.js';
 import { fixture, REPO_ROOT } from './paths.js';
 
 export const TEST_MODELS_DIR = join(REPO_ROOT, '.cache', 'test-models');
@@ -138,9 +138,7 @@ export async function runLlamaStep(
     if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = tensor;
   }
   const data =
-    logits.type === 'float16'
-      ? float16ToFloat32Array(logits.data as Uint16Array)
-      : (logits.data as Float32Array);
+    logits.type === 'float16' ? float16ToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
   return { logits: data, logitsDims: logits.dims, past };
 }
 

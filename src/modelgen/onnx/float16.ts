@@ -1,6 +1,7 @@
 /**
- * IEEE half-precision conversion. Node 20 has no Float16Array, so float16 tensors travel as Uint16Array bits
- * (what onnxruntime-node expects for 'float16' tensors).
+ * float32 → IEEE half-precision bits, for float16 weights. Node 20 has no Float16Array, so float16 tensors
+ * travel as Uint16Array bits (what onnxruntime-node expects for 'float16' tensors); the way back is the
+ * engine's float16ToFloat32.
  */
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -33,15 +34,6 @@ export function toFloat16Bits(value: number): number {
   return sign | bits;
 }
 
-export function float16BitsToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >>> 10) & 0x1f;
-  const mant = bits & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
 /** Bulk float32 → float16 bits; the same rounding as toFloat16Bits, inlined for the common normal range. */
 export function toFloat16Array(values: Float32Array | Float64Array): Uint16Array {
   const out = new Uint16Array(values.length);
@@ -59,11 +51,5 @@ export function toFloat16Array(values: Float32Array | Float64Array): Uint16Array
       out[i] = toFloat16Bits(source[i]!);
     }
   }
-  return out;
-}
-
-export function float16ToFloat32Array(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = float16BitsToNumber(bits[i]!);
   return out;
 }
