@@ -56,8 +56,9 @@ export class SlotKvCache implements KvCache {
   private cap = CAP_STEP;
   /** The sequence in each occupied row: running ones first (rows 0..running-1), then those prefilling. */
   private slots: string[] = [];
+  /** Positions cached in each occupied row; moves with its sequence. */
+  private lengths: number[] = [];
   private running = 0;
-  private readonly lengths = new Map<string, number>();
 
   /** `maxRows`: running plus prefilling sequences at once; `contextTokens`: the longest a sequence gets. */
   constructor(layout: IoLayout, maxRows: number, contextTokens: number) {
@@ -74,14 +75,14 @@ export class SlotKvCache implements KvCache {
 
   prefillFeeds(ids: readonly string[], counts: readonly number[]): Feeds {
     for (const id of ids) {
-      if (this.lengths.has(id)) continue;
+      if (this.slots.includes(id)) continue;
       if (this.slots.length >= this.maxRows) {
         throw new Error(`the KV cache has room for ${this.maxRows} sequences`);
       }
       this.slots.push(id);
-      this.lengths.set(id, 0);
+      this.lengths.push(0);
     }
-    const lengths = ids.map((id) => this.lengths.get(id)!);
+    const lengths = ids.map((id) => this.lengths[this.rowOf(id)]!);
     if (ids.length > 1 && lengths.some((length) => length > 0)) {
       throw new Error('only first chunks are prefilled several at once');
     }
@@ -103,15 +104,13 @@ export class SlotKvCache implements KvCache {
 
   afterPrefill(ids: readonly string[], counts: readonly number[], outputs: Outputs): void {
     const { width, pads } = leftPads(counts);
-    const writes = ids.map((id, row) => ({
-      row: this.rowOf(id),
-      at: this.lengths.get(id)!,
-      skip: pads[row]!,
-      count: counts[row]!,
-    }));
+    const writes = ids.map((id, i) => {
+      const row = this.rowOf(id);
+      return { row, at: this.lengths[row]!, skip: pads[i]!, count: counts[i]! };
+    });
     this.reserve(Math.max(...writes.map(({ at, count }) => at + count)));
     this.write(outputs, width, writes);
-    for (const { row, at, count } of writes) this.lengths.set(this.slots[row]!, at + count);
+    for (const { row, at, count } of writes) this.lengths[row] = at + count;
   }
 
   join(id: string): void {
@@ -123,8 +122,8 @@ export class SlotKvCache implements KvCache {
 
   release(ids: readonly string[]): void {
     for (const id of ids) {
-      if (!this.lengths.has(id)) continue;
-      let hole = this.rowOf(id);
+      let hole = this.slots.indexOf(id);
+      if (hole === -1) continue;
       if (hole < this.running) {
         // The last running row fills the hole; the row it leaves is filled as a prefilling row would be.
         this.moveRow(this.running - 1, hole);
@@ -132,7 +131,7 @@ export class SlotKvCache implements KvCache {
       }
       this.moveRow(this.slots.length - 1, hole);
       this.slots.pop();
-      this.lengths.delete(id);
+      this.lengths.pop();
     }
     this.shrink();
   }
@@ -142,7 +141,7 @@ export class SlotKvCache implements KvCache {
     const columns = this.cap + 1;
     // Each row attends to its own positions (left-aligned) and the new token in the last column.
     const mask = new BigInt64Array(rows * columns);
-    const lengths = this.rowLengths();
+    const lengths = this.lengths.slice(0, rows);
     lengths.forEach((length, row) => {
       mask.fill(1n, row * columns, row * columns + length);
       mask[row * columns + this.cap] = 1n;
@@ -158,18 +157,14 @@ export class SlotKvCache implements KvCache {
   }
 
   afterDecode(outputs: Outputs): void {
-    const lengths = this.rowLengths();
+    const lengths = this.lengths.slice(0, this.running);
     this.reserve(Math.max(...lengths) + 1);
     this.write(
       outputs,
       1,
       lengths.map((at, row) => ({ row, at, skip: 0, count: 1 })),
     );
-    for (const id of this.rows) this.lengths.set(id, this.lengths.get(id)! + 1);
-  }
-
-  private rowLengths(): number[] {
-    return this.rows.map((id) => this.lengths.get(id)!);
+    for (let row = 0; row < this.running; row++) this.lengths[row]!++;
   }
 
   private rowOf(id: string): number {
@@ -230,7 +225,7 @@ export class SlotKvCache implements KvCache {
 
   /** Gives back capacity once the longest sequence is well under it (one step of hysteresis). */
   private shrink(): void {
-    const longest = Math.max(0, ...this.lengths.values());
+    const longest = Math.max(0, ...this.lengths);
     const wanted = Math.max(CAP_STEP, roundUp(longest + 1));
     if (wanted + CAP_STEP <= this.cap) this.relayout(wanted);
   }
@@ -238,14 +233,14 @@ export class SlotKvCache implements KvCache {
   /** Re-lays every occupied row out at a new capacity, in place: growing moves blocks up (last first). */
   private relayout(cap: number): void {
     const { kvHeads } = this.layout;
-    const blocks = this.slots.flatMap((id, row) =>
-      Array.from({ length: kvHeads }, (_, head) => ({ index: row * kvHeads + head, id })),
+    const blocks = this.lengths.flatMap((length, row) =>
+      Array.from({ length: kvHeads }, (_, head) => ({ index: row * kvHeads + head, length })),
     );
     if (cap > this.cap) blocks.reverse();
     for (const buffer of this.buffers) {
-      for (const { index, id } of blocks) {
+      for (const { index, length } of blocks) {
         const from = index * this.blockSize(this.cap);
-        buffer.copyWithin(index * this.blockSize(cap), from, from + this.blockSize(this.lengths.get(id)!));
+        buffer.copyWithin(index * this.blockSize(cap), from, from + this.blockSize(length));
       }
     }
     this.cap = cap;
@@ -255,7 +250,7 @@ export class SlotKvCache implements KvCache {
   private moveRow(from: number, to: number): void {
     if (from === to) return;
     const { kvHeads } = this.layout;
-    const span = this.blockSize(this.lengths.get(this.slots[from]!)!);
+    const span = this.blockSize(this.lengths[from]!);
     for (const buffer of this.buffers) {
       for (let head = 0; head < kvHeads; head++) {
         const source = (from * kvHeads + head) * this.blockSize(this.cap);
@@ -263,6 +258,7 @@ export class SlotKvCache implements KvCache {
       }
     }
     this.slots[to] = this.slots[from]!;
+    this.lengths[to] = this.lengths[from]!;
   }
 
   /** Only when sequences join out of the order they were prefilled in (the batch loop keeps that order). */
@@ -275,5 +271,6 @@ export class SlotKvCache implements KvCache {
       buffer.set(saved, b * rowSize);
     }
     [this.slots[a], this.slots[b]] = [this.slots[b]!, this.slots[a]!];
+    [this.lengths[a], this.lengths[b]] = [this.lengths[b]!, this.lengths[a]!];
   }
 }
