@@ -22,6 +22,12 @@ export class HttpError extends Error {
 
   /** 400 for one field: the message reads `<field>: <reason>`. */
   static badField(field: string, message: string): HttpError {
-    return new HttpError(400, 'BadRequest', `${field}: ${message}`, [{ field, message }]);
+    return HttpError.badFields([{ field, message }]);
+  }
+
+  /** 400 for these fields: the message reads `<field>: <reason>; ...`. */
+  static badFields(details: FieldError[]): HttpError {
+    const message = details.map((detail) => `${detail.field}: ${detail.message}`).join('; ');
+    return new HttpError(400, 'BadRequest', message, details);
   }
 }

@@ -27,16 +27,16 @@ const pathOf = (instancePath: string) =>
 export function toHttpError(error: FastifyError, bodyLimit: number): HttpError {
   if (error instanceof HttpError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const details = fieldErrors(
-      error.validation.map((issue) => ({
-        ...issue.params,
-        code: issue.keyword,
-        path: pathOf(issue.instancePath),
-        message: issue.message ?? 'is not valid',
-      })),
+    return HttpError.badFields(
+      fieldErrors(
+        error.validation.map((issue) => ({
+          ...issue.params,
+          code: issue.keyword,
+          path: pathOf(issue.instancePath),
+          message: issue.message ?? 'is not valid',
+        })),
+      ),
     );
-    const message = details.map((detail) => `${detail.field}: ${detail.message}`).join('; ');
-    return new HttpError(400, 'BadRequest', message, details);
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

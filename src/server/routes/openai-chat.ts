@@ -35,15 +35,7 @@ function conversationOf(messages: ChatCompletionRequest['messages']): ChatMessag
         : message.content.map((part) => part.text).join(''),
   }));
   const checked = chatConversationSchema.safeParse(conversation);
-  if (!checked.success) {
-    const details = fieldErrors(checked.error.issues, ['messages']);
-    throw new HttpError(
-      400,
-      'BadRequest',
-      details.map((d) => `${d.field}: ${d.message}`).join('; '),
-      details,
-    );
-  }
+  if (!checked.success) throw HttpError.badFields(fieldErrors(checked.error.issues, ['messages']));
   return checked.data;
 }
 
