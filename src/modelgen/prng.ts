@@ -15,7 +15,7 @@ export class Prng {
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
-  nextUint32(): number {
+  private nextUint32(): number {
     const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
     this.d = (this.d + 1) >>> 0;
     this.a = this.b ^ (this.b >>> 9);
@@ -23,11 +23,6 @@ export class Prng {
     this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
     this.c = (this.c + t) >>> 0;
     return t;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    return this.nextUint32() / 4294967296;
   }
 
   /** Fills `out` with uniform values in [-width/2, width/2): the same sfc32 steps in int32 arithmetic (no heap numbers), for billions of weights. */
