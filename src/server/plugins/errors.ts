@@ -24,7 +24,7 @@ const pathOf = (instancePath: string) =>
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 
 /** Any error thrown while serving a request, in the caller's terms. */
-export function toHttpError(error: FastifyError, bodyLimit: number): HttpError {
+function toHttpError(error: FastifyError, bodyLimit: number): HttpError {
   if (error instanceof HttpError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
     return HttpError.badFields(
@@ -54,21 +54,35 @@ export function toHttpError(error: FastifyError, bodyLimit: number): HttpError {
   return new HttpError(500, 'InternalServerError', 'internal error');
 }
 
-/** Every error and unknown route answers the JSON error envelope. */
-export function registerErrors(app: App, bodyLimit: number): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+/**
+ * Errors and unknown routes of `scope` answer `envelope(error)` with the status and headers the error decides;
+ * a failure no route meant (not an HttpError) is logged.
+ */
+export function registerErrorEnvelope<Body>(
+  scope: App,
+  bodyLimit: number,
+  envelope: (http: HttpError) => Body,
+): void {
+  scope.setErrorHandler((error: FastifyError, request, reply) => {
     const http = toHttpError(error, bodyLimit);
     if (http.statusCode >= 500 && !(error instanceof HttpError))
       request.log.error({ err: error }, 'request failed');
-    const body: ErrorResponse = {
-      error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) },
-    };
-    return reply.code(http.statusCode).headers(http.headers).send(body);
+    return reply.code(http.statusCode).headers(http.headers).send(envelope(http));
   });
-  app.setNotFoundHandler((request, reply) => {
-    const body: ErrorResponse = {
-      error: { code: 'NotFound', message: `no route ${request.method} ${request.url.split('?')[0]}` },
-    };
-    return reply.code(404).send(body);
+  scope.setNotFoundHandler((request, reply) => {
+    const message = `no route ${request.method} ${request.url.split('?')[0]}`;
+    return reply.code(404).send(envelope(new HttpError(404, 'NotFound', message)));
   });
+}
+
+/** The server's own error envelope. */
+function errorResponse(http: HttpError): ErrorResponse {
+  return {
+    error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) },
+  };
+}
+
+/** Every error and unknown route answers the JSON error envelope. */
+export function registerErrors(app: App, bodyLimit: number): void {
+  registerErrorEnvelope(app, bodyLimit, errorResponse);
 }

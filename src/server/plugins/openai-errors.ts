@@ -1,8 +1,7 @@
-import type { FastifyError } from 'fastify';
 import type { OpenAiErrorResponse } from '../../../schemas/openai-error.js';
 import type { App } from '../app.js';
-import { HttpError } from '../http-error.js';
-import { toHttpError } from './errors.js';
+import type { HttpError } from '../http-error.js';
+import { registerErrorEnvelope } from './errors.js';
 
 /** OpenAI's error `type` for each status the server answers. */
 const TYPE_BY_STATUS: Record<number, string> = {
@@ -35,14 +34,5 @@ export function openAiError(http: HttpError): OpenAiErrorResponse {
  * every other route: the same conversion decides them.
  */
 export function registerOpenAiErrors(v1: App, bodyLimit: number): void {
-  v1.setErrorHandler((error: FastifyError, request, reply) => {
-    const http = toHttpError(error, bodyLimit);
-    if (http.statusCode >= 500 && !(error instanceof HttpError))
-      request.log.error({ err: error }, 'request failed');
-    return reply.code(http.statusCode).headers(http.headers).send(openAiError(http));
-  });
-  v1.setNotFoundHandler((request, reply) => {
-    const message = `no route ${request.method} ${request.url.split('?')[0]}`;
-    return reply.code(404).send(openAiError(new HttpError(404, 'NotFound', message)));
-  });
+  registerErrorEnvelope(v1, bodyLimit, openAiError);
 }
