@@ -2,8 +2,6 @@
 import { toFloat16Array } from './float16.js';
 import { DataType, type DataTypeCode } from './onnx-proto.js';
 
-export type FloatType = typeof DataType.FLOAT | typeof DataType.FLOAT16;
-
 export function floatTensorBytes(values: Float32Array, floatType: DataTypeCode): Uint8Array {
   const typed = floatType === DataType.FLOAT16 ? toFloat16Array(values) : values;
   return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
