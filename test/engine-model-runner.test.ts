@@ -3,9 +3,8 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { randomModelConfig } from '../src/modelgen/create-random-model.js';
 import type { LlamaGraphOptions } from '../src/modelgen/llama-graph.js';
-import { loadTokenizer } from '../src/tokenizer/load.js';
 import { onnxGreedy, tinyRandomModel } from './helpers/models.js';
-import { collect, recordSteps, request, runAlone, startWorker, tokenIds } from './helpers/worker-runs.js';
+import { greedyAloneAndBatched, startWorker } from './helpers/worker-runs.js';
 
 const PROMPTS = [
   'Hello',
@@ -16,21 +15,7 @@ const PROMPTS = [
 /** The engine's greedy tokens for PROMPTS, batched and alone, on a tiny random GQA model (4 heads, 2 KV heads). */
 async function engineGreedy(graph: LlamaGraphOptions) {
   const modelDir = await tinyRandomModel({ graph });
-  const tokenizer = await loadTokenizer(modelDir);
-  const handle = startWorker(modelDir, { prefillChunkTokens: 5 });
-  try {
-    const info = await handle.ready;
-    const requests = PROMPTS.map((text) =>
-      request(tokenizer.encode(text), { maxNewTokens: 24, ignoreEos: true }),
-    );
-    const alone = await runAlone(handle, requests);
-    const steps = recordSteps(handle);
-    const batched = await Promise.all(requests.map((req) => collect(handle, req)));
-    assert.equal(Math.max(...steps.map((s) => s.batchSize)), PROMPTS.length);
-    return { modelDir, info, requests, alone: alone.map(tokenIds), batched: batched.map(tokenIds) };
-  } finally {
-    await handle.shutdown();
-  }
+  return { modelDir, ...(await greedyAloneAndBatched(modelDir, PROMPTS, 24)) };
 }
 
 test('float32: the engine reproduces a plain greedy loop over the same graph, batched or not', async () => {

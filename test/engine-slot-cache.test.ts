@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LlamaGraphOptions } from '../src/modelgen/llama-graph.js';
-import { loadTokenizer } from '../src/tokenizer/load.js';
 import { tinyRandomModel } from './helpers/models.js';
-import { collect, recordSteps, request, runAlone, startWorker, tokenIds } from './helpers/worker-runs.js';
+import { greedyAloneAndBatched } from './helpers/worker-runs.js';
 
 const PROMPTS = [
   'Hello',
@@ -13,23 +12,8 @@ const PROMPTS = [
 ];
 
 /** Greedy tokens for PROMPTS, alone and batched; 5-token chunks, so later chunks read their row in place. */
-async function engineGreedy(graph: LlamaGraphOptions, maxNewTokens = 40) {
-  const modelDir = await tinyRandomModel({ graph });
-  const tokenizer = await loadTokenizer(modelDir);
-  const handle = startWorker(modelDir, { prefillChunkTokens: 5 });
-  try {
-    await handle.ready;
-    const requests = PROMPTS.map((text) =>
-      request(tokenizer.encode(text), { maxNewTokens, ignoreEos: true }),
-    );
-    const alone = await runAlone(handle, requests);
-    const steps = recordSteps(handle);
-    const batched = await Promise.all(requests.map((req) => collect(handle, req)));
-    assert.equal(Math.max(...steps.map((s) => s.batchSize)), PROMPTS.length);
-    return { alone: alone.map(tokenIds), batched: batched.map(tokenIds) };
-  } finally {
-    await handle.shutdown();
-  }
+async function engineGreedy(graph: LlamaGraphOptions) {
+  return greedyAloneAndBatched(await tinyRandomModel({ graph }), PROMPTS, 40);
 }
 
 test('new-K/V graphs through the slot cache give the tokens of Optimum graphs through the host cache', async () => {

@@ -1,6 +1,7 @@
 /** Running sequences through a real WorkerHandle in tests: requests, and everything one sequence received. */
 import assert from 'node:assert/strict';
 import { type GenerationRequest, GREEDY } from '../../src/engine/generation-params.js';
+import { loadTokenizer } from '../../src/tokenizer/load.js';
 import { type SequenceEvent, type StepEvent, WorkerHandle } from '../../src/worker/handle.js';
 import type { WorkerOptions } from '../../src/worker/protocol.js';
 
@@ -86,4 +87,30 @@ export function recordSteps(handle: WorkerHandle): StepEvent[] {
   const steps: StepEvent[] = [];
   handle.on('step', (step) => steps.push(step));
   return steps;
+}
+
+/**
+ * Greedy tokens for `prompts`, each alone and then all batched, with 5-token chunks so later chunks read a
+ * past; the batched run is checked to have held every prompt in one batch.
+ */
+export async function greedyAloneAndBatched(
+  modelDir: string,
+  prompts: readonly string[],
+  maxNewTokens: number,
+) {
+  const tokenizer = await loadTokenizer(modelDir);
+  const handle = startWorker(modelDir, { prefillChunkTokens: 5 });
+  try {
+    const info = await handle.ready;
+    const requests = prompts.map((text) =>
+      request(tokenizer.encode(text), { maxNewTokens, ignoreEos: true }),
+    );
+    const alone = await runAlone(handle, requests);
+    const steps = recordSteps(handle);
+    const batched = await Promise.all(requests.map((req) => collect(handle, req)));
+    assert.equal(Math.max(...steps.map((s) => s.batchSize)), prompts.length);
+    return { info, requests, alone: alone.map(tokenIds), batched: batched.map(tokenIds) };
+  } finally {
+    await handle.shutdown();
+  }
 }
