@@ -31,9 +31,12 @@ export async function readVocabFile(path: string, vocabSize?: number): Promise<S
   } catch (err) {
     throw new Error(`tokenizer ${path}: ${(err as Error).message}`);
   }
-  const pieces = isSentencePieceModel(path) ? vocab.pieces.length : llama2cPieceCount(bytes);
-  if (vocabSize !== undefined && pieces !== vocabSize) {
-    throw new Error(`tokenizer ${path} has ${pieces} pieces but the model's vocab_size is ${vocabSize}`);
+  if (vocabSize !== undefined) {
+    // A llama2.c file was read up to vocabSize pieces: count them all to catch a longer file.
+    const pieces = isSentencePieceModel(path) ? vocab.pieces.length : llama2cPieceCount(bytes);
+    if (pieces !== vocabSize) {
+      throw new Error(`tokenizer ${path} has ${pieces} pieces but the model's vocab_size is ${vocabSize}`);
+    }
   }
   return vocab;
 }
