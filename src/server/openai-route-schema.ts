@@ -32,6 +32,7 @@ export function openAiGenerationSchema<
       413: openAiErrorResponseSchema,
       415: openAiErrorResponseSchema,
       429: openAiErrorResponseSchema,
+      500: openAiErrorResponseSchema,
       503: openAiErrorResponseSchema,
     },
   };

@@ -95,6 +95,7 @@ export function registerScoreRoute(app: App, options: ScoreRouteOptions): void {
           413: errorResponseSchema,
           415: errorResponseSchema,
           429: errorResponseSchema,
+          500: errorResponseSchema,
           503: errorResponseSchema,
         },
       },
