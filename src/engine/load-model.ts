@@ -16,12 +16,13 @@ export interface LoadedModel {
 }
 
 /**
- * Graphs that return only the new K/V get the in-place slot cache (room for a full batch plus the one
- * sequence being prefilled); Optimum graphs, which return the whole present, the host cache.
+ * Graphs that return only the new K/V get the in-place slot cache (room for a full batch: the batch loop
+ * prefills only into free room, so running and prefilling sequences together never exceed it); Optimum graphs,
+ * which return the whole present, the host cache.
  */
 export function createKvCache(layout: IoLayout, maxBatchSize: number, contextTokens: number): KvCache {
   return layout.kvOutputs === 'new'
-    ? new SlotKvCache(layout, maxBatchSize + 1, contextTokens)
+    ? new SlotKvCache(layout, maxBatchSize, contextTokens)
     : new HostKvCache(layout);
 }
 
