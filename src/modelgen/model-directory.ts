@@ -2,9 +2,9 @@
  * Writes a complete model directory, as optimum-cli would: model.onnx (+ model.onnx.data when external),
  * config.json, generation_config.json and the tokenizer files.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeTokenizerFiles } from '../tokenizer/tokenizer-files.js';
+import { writeJson, writeTokenizerFiles } from '../tokenizer/tokenizer-files.js';
 import type { SentencePieceVocab } from '../tokenizer/vocab.js';
 import { type LlamaConfig, toHfConfig } from './llama-config.js';
 import { buildLlamaGraph, type LlamaGraphOptions } from './llama-graph.js';
@@ -29,8 +29,6 @@ export interface ModelDirectory {
   weightBytes: number;
   externalData: boolean;
 }
-
-const writeJson = (path: string, value: unknown) => writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 
 export async function writeModelDirectory(options: ModelDirectoryOptions): Promise<ModelDirectory> {
   const { outDir, config, vocab } = options;

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { buildTokenizerConfig, buildTokenizerJson } from './tokenizer-json.js';
 import type { SentencePieceVocab } from './vocab.js';
 
-const writeJson = (path: string, value: unknown) => writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+/** A JSON file of a model directory, as the Hugging Face tools write it: 2-space indent, final newline. */
+export const writeJson = (path: string, value: unknown) =>
+  writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 
 /** Writes tokenizer.json, tokenizer_config.json and special_tokens_map.json for `vocab` into dir. */
 export async function writeTokenizerFiles(vocab: SentencePieceVocab, dir: string): Promise<void> {
