@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 
 /** nginx's status for a request whose client closed the connection before the answer was complete. */
-export const CLIENT_CLOSED_REQUEST = 499;
+const CLIENT_CLOSED_REQUEST = 499;
 
 const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms));
 
