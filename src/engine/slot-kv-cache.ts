@@ -261,7 +261,10 @@ export class SlotKvCache implements KvCache {
     this.lengths[to] = this.lengths[from]!;
   }
 
-  /** Only when sequences join out of the order they were prefilled in (the batch loop keeps that order). */
+  /**
+   * When the joining sequence is not the first prefilling row: one of its prefill run ended with its first token
+   * and its release moved the last row into its place.
+   */
   private swapRows(a: number, b: number): void {
     if (a === b) return;
     const rowSize = this.layout.kvHeads * this.blockSize(this.cap);
