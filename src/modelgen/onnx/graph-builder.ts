@@ -14,7 +14,7 @@ import {
   valueInfo,
 } from './onnx-proto.js';
 
-export type AttributeValue = { i: number } | { f: number } | { ints: number[] } | { s: string };
+export type AttributeValue = { i: number } | { f: number } | { ints: number[] };
 
 export interface Initializer {
   name: string;
@@ -42,8 +42,7 @@ export const ELEMENT_BYTES: Record<DataTypeCode, number> = {
 function attribute(name: string, value: AttributeValue): AttributeMessage {
   if ('i' in value) return { name, type: AttributeType.INT, i: value.i };
   if ('f' in value) return { name, type: AttributeType.FLOAT, f: value.f };
-  if ('ints' in value) return { name, type: AttributeType.INTS, ints: value.ints };
-  return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value.s) };
+  return { name, type: AttributeType.INTS, ints: value.ints };
 }
 
 export class GraphBuilder {

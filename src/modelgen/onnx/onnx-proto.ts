@@ -26,8 +26,6 @@ export const root = protobuf.Root.fromJSON({
           fields: {
             dims: { rule: 'repeated', type: 'int64', id: 1 },
             dataType: { type: 'int32', id: 2 },
-            floatData: { rule: 'repeated', type: 'float', id: 4 },
-            int64Data: { rule: 'repeated', type: 'int64', id: 7 },
             name: { type: 'string', id: 8 },
             rawData: { type: 'bytes', id: 9 },
             externalData: { rule: 'repeated', type: 'StringStringEntryProto', id: 13 },
@@ -39,9 +37,6 @@ export const root = protobuf.Root.fromJSON({
             name: { type: 'string', id: 1 },
             f: { type: 'float', id: 2 },
             i: { type: 'int64', id: 3 },
-            s: { type: 'bytes', id: 4 },
-            t: { type: 'TensorProto', id: 5 },
-            floats: { rule: 'repeated', type: 'float', id: 7 },
             ints: { rule: 'repeated', type: 'int64', id: 8 },
             type: { type: 'int32', id: 20 },
           },
@@ -97,7 +92,7 @@ export const root = protobuf.Root.fromJSON({
 export const ModelProto = root.lookupType('onnx.ModelProto');
 
 /** onnx.proto AttributeProto.AttributeType values. */
-export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
+export const AttributeType = { FLOAT: 1, INT: 2, INTS: 7 } as const;
 
 /** TensorProto.DataLocation.EXTERNAL: the bytes live in another file, named by external_data entries. */
 export const DATA_LOCATION_EXTERNAL = 1;
@@ -117,9 +112,6 @@ export interface AttributeMessage {
   type: number;
   f?: number;
   i?: number;
-  s?: Uint8Array;
-  t?: TensorMessage;
-  floats?: number[];
   ints?: number[];
 }
 
