@@ -1,8 +1,6 @@
 import type { z } from 'zod';
 import { openAiErrorResponseSchema } from '../../schemas/openai-error.js';
-
-/** A key when keys are configured, else none: the OpenAPI way of saying "optional auth". */
-const BEARER_OR_NONE: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, {}];
+import { BEARER_OR_NONE } from './bearer-or-none.js';
 
 /**
  * The schema of a /v1 generation route: the request body, the answer as JSON or, with `stream: true`, its

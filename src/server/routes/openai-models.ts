@@ -1,6 +1,7 @@
 import { openAiErrorResponseSchema } from '../../../schemas/openai-error.js';
 import { modelListSchema } from '../../../schemas/openai-models.js';
 import type { App } from '../app.js';
+import { BEARER_OR_NONE } from '../bearer-or-none.js';
 import type { OpenAiRouteOptions } from '../openai-route-options.js';
 
 /** GET /v1/models: the served model, as the `openai` client's `models.list()` reads it. */
@@ -11,7 +12,7 @@ export function registerModelsRoute(v1: App, options: Pick<OpenAiRouteOptions, '
     {
       schema: {
         summary: 'OpenAI-compatible model list: the one served model',
-        security: [{ bearerAuth: [] }, {}],
+        security: BEARER_OR_NONE,
         response: { 200: modelListSchema, 401: openAiErrorResponseSchema },
       },
     },

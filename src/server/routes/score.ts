@@ -5,6 +5,7 @@ import { type ScoreRequest, scoreRequestSchema } from '../../../schemas/score-re
 import { type ScoreResponse, scoreResponseSchema } from '../../../schemas/score-response.js';
 import type { SequenceDone, SequenceSpec } from '../../scheduler/sequence-event.js';
 import type { App } from '../app.js';
+import { BEARER_OR_NONE } from '../bearer-or-none.js';
 import { chatPromptIds } from '../chat-template.js';
 import { clientGeneration } from '../client-generation.js';
 import {
@@ -85,7 +86,7 @@ export function registerScoreRoute(app: App, options: ScoreRouteOptions): void {
     {
       schema: {
         summary: 'Azure ML text generation: prompts (two forms) or one Llama-2 chat conversation',
-        security: [{ bearerAuth: [] }, {}],
+        security: BEARER_OR_NONE,
         body: scoreRequestSchema,
         response: {
           200: scoreResponseSchema,

@@ -1,6 +1,7 @@
 import { errorResponseSchema } from '../../../schemas/error.js';
 import { tokenizeRequestSchema, tokenizeResponseSchema } from '../../../schemas/tokenize.js';
 import type { App } from '../app.js';
+import { BEARER_OR_NONE } from '../bearer-or-none.js';
 import { requireModel } from '../model-service.js';
 
 /** POST /tokenize (CONTRACT §4): the ids a prompt becomes, and their vocabulary pieces. */
@@ -10,7 +11,7 @@ export function registerTokenizeRoute(app: App): void {
     {
       schema: {
         summary: 'Text → token ids and pieces, as prompts are tokenized (text like `<s>` stays text)',
-        security: [{ bearerAuth: [] }, {}],
+        security: BEARER_OR_NONE,
         body: tokenizeRequestSchema,
         response: {
           200: tokenizeResponseSchema,
