@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ELEMENT_BYTES, type GraphBuilder } from './graph-builder.js';
+import { ELEMENT_BYTES, type GraphBuilder, type Initializer } from './graph-builder.js';
 import { DATA_LOCATION_EXTERNAL, IR_VERSION, ModelProto, type TensorMessage } from './onnx-proto.js';
 
 /** Above this many bytes of weights, external data is used unless told otherwise. */
@@ -30,11 +30,11 @@ export interface WrittenModel {
   weightBytes: number;
 }
 
+const byteLength = (init: Initializer) => init.dims.reduce((a, b) => a * b, 1) * ELEMENT_BYTES[init.dataType];
+
 export function initializerBytes(graph: GraphBuilder): number {
   let total = 0;
-  for (const init of graph.initializers) {
-    total += init.dims.reduce((a, b) => a * b, 1) * ELEMENT_BYTES[init.dataType];
-  }
+  for (const init of graph.initializers) total += byteLength(init);
   return total;
 }
 
@@ -52,7 +52,7 @@ export function writeModel(
     let offset = 0;
     for (const init of graph.initializers) {
       const bytes = init.bytes();
-      const expected = init.dims.reduce((a, b) => a * b, 1) * ELEMENT_BYTES[init.dataType];
+      const expected = byteLength(init);
       if (bytes.byteLength !== expected) {
         throw new Error(`initializer ${init.name}: ${bytes.byteLength} bytes, expected ${expected}`);
       }
