@@ -7,7 +7,7 @@ type PenaltyParams = Pick<SamplingParams, 'repetitionPenalty' | 'presencePenalty
  * Repetition penalty as in CTRL / Hugging Face: a seen token's logit is divided by the penalty when positive and
  * multiplied by it when negative, so a penalty above 1 always makes it less likely.
  */
-export function applyRepetitionPenalty(logits: Float32Array, penalty: number, history: TokenHistory): void {
+function applyRepetitionPenalty(logits: Float32Array, penalty: number, history: TokenHistory): void {
   if (penalty === 1) return;
   for (const id of history.seen) {
     const logit = logits[id]!;
@@ -16,7 +16,7 @@ export function applyRepetitionPenalty(logits: Float32Array, penalty: number, hi
 }
 
 /** OpenAI's presence and frequency penalties: subtract presence once and frequency × count per generated token. */
-export function applyPresenceFrequencyPenalty(
+function applyPresenceFrequencyPenalty(
   logits: Float32Array,
   presence: number,
   frequency: number,
