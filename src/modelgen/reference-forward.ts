@@ -3,14 +3,8 @@
  * ONNX graph is tested against. One sequence, positions 0..n-1, no cache (a "past" is recomputed).
  */
 import { headDim, type LlamaConfig } from './llama-config.js';
-import { type LlamaWeights, layerPrefix } from './llama-weights.js';
+import { inMemorySource, type LlamaWeights, layerPrefix } from './llama-weights.js';
 import { ropeTables } from './rope.js';
-
-function weight(weights: LlamaWeights, name: string): Float32Array {
-  const w = weights.get(name);
-  if (!w) throw new Error(`weight ${name} is missing`);
-  return w;
-}
 
 /** y = W·x for W [rows, x.length] row-major. */
 function matVec(w: Float32Array, x: Float64Array, rows: number): Float64Array {
@@ -59,12 +53,13 @@ export function referenceForward(
   const kvWidth = config.numKvHeads * hd;
   const group = config.numHeads / config.numKvHeads;
   const tables = ropeTables(ids.length, hd, config.ropeTheta);
-  const embed = weight(weights, 'model.embed_tokens.weight');
+  const source = inMemorySource(weights);
+  const embed = source.tensor('model.embed_tokens.weight');
   let states = ids.map((id) => Float64Array.from(embed.subarray(id * h, (id + 1) * h)));
 
   for (let layer = 0; layer < config.numLayers; layer++) {
     const p = layerPrefix(layer);
-    const w = (name: string) => weight(weights, `${p}.${name}`);
+    const w = (name: string) => source.tensor(`${p}.${name}`);
     const normed = states.map((x) => rmsNorm(x, w('input_layernorm.weight'), config.rmsNormEps));
     const qs = normed.map((x, pos) => {
       const q = matVec(w('self_attn.q_proj.weight'), x, h);
@@ -107,8 +102,8 @@ export function referenceForward(
       return residual.map((v, i) => v + down[i]!);
     });
   }
-  const lmHead = weight(weights, config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
-  const finalNorm = weight(weights, 'model.norm.weight');
+  const lmHead = source.tensor(config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+  const finalNorm = source.tensor('model.norm.weight');
   return states.map((x) => matVec(lmHead, rmsNorm(x, finalNorm, config.rmsNormEps), config.vocabSize));
 }
 
