@@ -4,7 +4,8 @@
  */
 import type { FinishReason, GenerationRequest } from '../engine/generation-params.js';
 
-export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 export interface WorkerOptions {
   modelDir: string;

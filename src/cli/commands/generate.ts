@@ -3,8 +3,8 @@ import { GREEDY, type SamplingParams } from '../../engine/generation-params.js';
 import { type ModelConfig, readModelConfig } from '../../engine/model-config.js';
 import { loadTokenizer } from '../../tokenizer/load.js';
 import { type SequenceEvent, WorkerHandle } from '../../worker/handle.js';
-import type { ExecutionProvider } from '../../worker/protocol.js';
-import { type Command, intFlag, numberFlag, parseCommandArgs, requireFlag } from '../command.js';
+import { EXECUTION_PROVIDERS } from '../../worker/protocol.js';
+import { type Command, intFlag, numberFlag, oneOfFlag, parseCommandArgs, requireFlag } from '../command.js';
 import { UsageError } from '../usage-error.js';
 
 const usage = `Usage: llama-endpoint generate --model DIR --prompt TEXT [--max-new-tokens N]
@@ -37,8 +37,6 @@ const options = {
 
 type Values = Partial<Record<Exclude<keyof typeof options, 'greedy'>, string>> & { greedy?: boolean };
 
-const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu'];
-
 /** --greedy, or sampling from the flags over generation_config's defaults. */
 function samplingParams(values: Values, defaults: ModelConfig['generationDefaults']): SamplingParams {
   const samplingFlags = (['temperature', 'top-p', 'top-k', 'seed'] as const).filter(
@@ -70,10 +68,7 @@ export const generateCommand: Command = {
     const { values } = parseCommandArgs(argv, options, { model: 'MODEL_DIR', provider: 'PROVIDER' });
     const modelDir = requireFlag('model', values.model);
     const prompt = requireFlag('prompt', values.prompt);
-    const provider = (values.provider ?? 'cpu') as ExecutionProvider;
-    if (!PROVIDERS.includes(provider)) {
-      throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}, got '${provider}'`);
-    }
+    const provider = oneOfFlag('provider', values.provider, EXECUTION_PROVIDERS, 'cpu');
     const isDirectory = await stat(modelDir).then(
       (s) => s.isDirectory(),
       () => false,

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
 import { ensureDemoModel } from '../../server/demo-model.js';
-import type { ExecutionProvider } from '../../worker/protocol.js';
+import { EXECUTION_PROVIDERS } from '../../worker/protocol.js';
 import {
   DEFAULT_PREFILL_CHUNK_TOKENS,
   defaultIntraOpThreads,
@@ -13,7 +13,6 @@ import {
 import { type Command, intFlag, oneOfFlag, parseCommandArgs } from '../command.js';
 import { UsageError } from '../usage-error.js';
 
-const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 const OPTIONS = {
@@ -79,7 +78,7 @@ export const serveCommand: Command = {
   usage: USAGE,
   async run(argv) {
     const { values } = parseCommandArgs(argv, OPTIONS, ENV);
-    const provider = oneOfFlag('provider', values.provider, PROVIDERS, 'cpu');
+    const provider = oneOfFlag('provider', values.provider, EXECUTION_PROVIDERS, 'cpu');
     const workers = intFlag('workers', values.workers, defaultWorkers(provider), 1, 64);
     const port = intFlag('port', values.port, 5001, 0, 65535);
     const host = values.host ?? '127.0.0.1';
