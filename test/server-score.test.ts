@@ -125,7 +125,8 @@ test('unknown parameters are ignored and named in x-ms-ignored-parameters', asyn
 });
 
 test('request ids: a GUID x-request-id and a valid x-ms-client-request-id are echoed, others are not', async () => {
-  const guid = '7f0c3a52-8e1d-4a8b-9c7e-2f1d3b4a5c6d';
+  // Echoed as sent, upper-case hex digits included (the contract says echoed, not normalised).
+  const guid = '7F0C3A52-8e1d-4a8b-9c7e-2f1d3b4a5c6d';
   const { headers } = await postJson(score, form1(['Hi'], { max_new_tokens: 1 }), {
     'x-request-id': guid,
     'x-ms-client-request-id': 'my-client_42',

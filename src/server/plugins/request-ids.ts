@@ -10,7 +10,7 @@ const header = (value: string | string[] | undefined) => (typeof value === 'stri
 /** Fastify's genReqId: the caller's `x-request-id` when it is a GUID (as Azure does), else a new GUID. */
 export function requestId(request: IncomingMessage): string {
   const given = header(request.headers['x-request-id']);
-  return given !== undefined && GUID.test(given) ? given.toLowerCase() : randomUUID();
+  return given !== undefined && GUID.test(given) ? given : randomUUID();
 }
 
 /**
