@@ -9,6 +9,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { float16ToFloat32 } from '../../src/engine/float16.js';
+import { argmax } from '../../src/engine/sampler.js';
 import { convertLlama2c } from '../../src/modelgen/convert-llama2c.js';
 import { type CreateRandomOptions, createRandomModel } from '../../src/modelgen/create-random-model.js';
 import { headDim, type LlamaConfig } from '../../src/modelgen/llama-config.js';
@@ -158,9 +159,7 @@ export async function onnxGreedy(
   for (let n = 0; n < maxNewTokens; n++) {
     const { logits, logitsDims, past } = await runLlamaStep(session, config, step);
     const vocab = logitsDims[2]!;
-    const last = logits.subarray(logits.length - vocab);
-    let next = 0;
-    for (let v = 1; v < vocab; v++) if (last[v]! > last[next]!) next = v;
+    const next = argmax(logits.subarray(logits.length - vocab));
     generated.push(next);
     const length = step.mask[0]!.length + 1;
     step = { ids: [[next]], mask: [Array(length).fill(1)], positions: [[length - 1]], past };
