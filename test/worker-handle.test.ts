@@ -72,10 +72,14 @@ test('a worker that crashes fails what it held and reports the exit', async () =
   const exited = new Promise<Error>((resolve) => handle.on('exit', resolve));
   const running = collect(handle, request(prompt, { maxNewTokens: 1000, ignoreEos: true }));
   // A request no validator would pass: the loop throws on it, outside any step, and the thread dies.
-  const malformed = { id: 'bad', promptIds: null } as unknown as GenerationRequest;
+  const malformed = { id: 'bad', promptIds: [1, 2, 3] } as unknown as GenerationRequest;
   const crashed = collect(handle, malformed);
-  assert.equal((await running).done.finishReason, 'error');
+  const held = (await running).done;
+  assert.equal(held.finishReason, 'error');
+  // The worker never sent this 'done': the handle reports what it was sent, the prompt's length.
+  assert.equal(held.promptTokens, prompt.length);
   assert.equal((await crashed).done.finishReason, 'error');
+  assert.equal((await crashed).done.promptTokens, 3);
   assert.ok((await exited).message.length > 0);
   assert.equal(handle.inFlight, 0);
 });

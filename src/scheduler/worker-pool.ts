@@ -105,8 +105,7 @@ export class WorkerPool {
         type: 'done',
         finishReason: event.finishReason,
         text: event.text,
-        // A worker that died never said (its 'done' comes from the handle): the prompt is what was sent.
-        promptTokens: event.promptTokens === 0 ? request.promptIds.length : event.promptTokens,
+        promptTokens: event.promptTokens,
         generatedTokens: event.generatedTokens,
         workerQueueMs: event.timings.queueMs,
         error: event.error,

@@ -28,7 +28,8 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   /** Resolves once the worker has loaded the model; rejects with the worker's message when it cannot. */
   readonly ready: Promise<ModelInfo>;
   private readonly worker: Worker;
-  private readonly sequences = new Map<string, SequenceEventListener>();
+  /** In-flight sequences: who hears their events, and their prompt length (for a 'done' the worker never sent). */
+  private readonly sequences = new Map<string, { listener: SequenceEventListener; promptTokens: number }>();
   /** Set once the end is expected: a shutdown, terminate or failed load. */
   private stopping = false;
   private loaded = false;
@@ -78,7 +79,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   /** Queues a sequence in the worker; `listener` gets its 'token' events and one 'done'. */
   submit(request: GenerationRequest, listener: SequenceEventListener): void {
     if (this.sequences.has(request.id)) throw new Error(`sequence ${request.id} is already in this worker`);
-    this.sequences.set(request.id, listener);
+    this.sequences.set(request.id, { listener, promptTokens: request.promptIds.length });
     this.post({ type: 'submit', request });
   }
 
@@ -122,9 +123,9 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     } else if (event.type === 'step') this.emit('step', event);
     else if (event.type === 'log') this.emit('log', event);
     else {
-      const listener = this.sequences.get(event.id);
+      const sequence = this.sequences.get(event.id);
       if (event.type === 'done') this.sequences.delete(event.id);
-      listener?.(event);
+      sequence?.listener(event);
     }
   }
 
@@ -132,13 +133,13 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   private failAll(message: string): void {
     const held = [...this.sequences];
     this.sequences.clear();
-    for (const [id, listener] of held) {
+    for (const [id, { listener, promptTokens }] of held) {
       listener({
         type: 'done',
         id,
         finishReason: 'error',
         text: '',
-        promptTokens: 0,
+        promptTokens,
         generatedTokens: 0,
         timings: { queueMs: 0, firstTokenMs: 0, totalMs: 0 },
         error: `worker ended: ${message}`,
