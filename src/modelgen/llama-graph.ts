@@ -48,7 +48,7 @@ const ATTENTION: Record<AttentionKind, AttentionVariant> = {
   gqa: groupQueryAttention,
 };
 
-export function floatTypeOf(dtype: WeightDtype): DataTypeCode {
+function floatTypeOf(dtype: WeightDtype): DataTypeCode {
   return dtype === 'float16' ? DataType.FLOAT16 : DataType.FLOAT;
 }
 

@@ -19,7 +19,7 @@ export class CheckpointError extends Error {
 }
 
 /** Row order of one head as rotate_half wants it: first every even row, then every odd row. */
-export function permuteForRotateHalf(w: Float32Array, heads: number, cols: number): Float32Array {
+function permuteForRotateHalf(w: Float32Array, heads: number, cols: number): Float32Array {
   const out = new Float32Array(w.length);
   const hd = w.length / cols / heads;
   const half = hd / 2;

@@ -107,7 +107,7 @@ export function referenceForward(
   return states.map((x) => matVec(lmHead, rmsNorm(x, finalNorm, config.rmsNormEps), config.vocabSize));
 }
 
-export function argmax(values: ArrayLike<number>): number {
+function argmax(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
   return best;

@@ -8,7 +8,7 @@ import type { SentencePieceVocab } from '../tokenizer/vocab.js';
  * How many pieces a llama2.c tokenizer.bin holds. The format does not say (the checkpoint header does),
  * so walk the {score, length, bytes} records to the end of the file.
  */
-export function llama2cPieceCount(bytes: Uint8Array): number {
+function llama2cPieceCount(bytes: Uint8Array): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let count = 0;
   for (let offset = 4; offset + 8 <= bytes.byteLength; count++) offset += 8 + view.getInt32(offset + 4, true);
