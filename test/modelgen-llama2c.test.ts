@@ -63,7 +63,7 @@ test('ONNX Runtime greedy on the converted aidreams260K model reproduces llama2.
 });
 
 function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
   const lines = result.stderr.trim().split('\n');
   return { status: result.status, stderr: result.stderr, lines };
 }
@@ -113,6 +113,19 @@ test('convert llama2c: a tokenizer of another vocabulary size is refused (exit 1
   const llama2 = fixture('llama2-tokenizer', 'tokenizer.bin');
   const result = cli('convert', 'llama2c', '--checkpoint', checkpoint(), '--tokenizer', llama2, '--out', out);
   assertOneLineError(result, 1, /has 32000 pieces but the model's vocab_size is 512/);
+});
+
+test('convert llama2c: a tokenizer with a corrupt record after its pieces is refused, not looped on (exit 1)', {
+  skip,
+}, () => {
+  // One more record whose length is -8: counting pieces must stop on it rather than step back forever.
+  const record = Buffer.alloc(8);
+  record.writeInt32LE(-8, 4);
+  const corrupt = join(workDir, 'corrupt-tokenizer.bin');
+  writeFileSync(corrupt, Buffer.concat([readFileSync(tokenizer()), record]));
+  const out = join(workDir, 'out-corrupt');
+  const args = ['convert', 'llama2c', '--checkpoint', checkpoint(), '--tokenizer', corrupt, '--out', out];
+  assertOneLineError(cli(...args), 1, /negative length \(-8\)/);
 });
 
 test('convert: a wrong source format or a missing flag is a usage error (exit 2)', () => {

@@ -11,7 +11,12 @@ import type { SentencePieceVocab } from '../tokenizer/vocab.js';
 function llama2cPieceCount(bytes: Uint8Array): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let count = 0;
-  for (let offset = 4; offset + 8 <= bytes.byteLength; count++) offset += 8 + view.getInt32(offset + 4, true);
+  for (let offset = 4; offset + 8 <= bytes.byteLength; count++) {
+    const length = view.getInt32(offset + 4, true);
+    // A negative length would walk back (or stand still) forever.
+    if (length < 0) throw new Error(`piece ${count} at byte ${offset} has a negative length (${length})`);
+    offset += 8 + length;
+  }
   return count;
 }
 
