@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './usage-error.js';
 
@@ -83,4 +84,13 @@ export function oneOfFlag<const T extends string>(
 export function requireFlag(name: string, value: string | undefined): string {
   if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
   return value;
+}
+
+/** A required flag naming an existing directory (a model directory, say). */
+export function directoryFlag(name: string, value: string | undefined): string {
+  const path = requireFlag(name, value);
+  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UsageError(`--${name} '${path}' is not a directory`);
+  }
+  return path;
 }

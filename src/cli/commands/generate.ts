@@ -1,10 +1,17 @@
-import { stat } from 'node:fs/promises';
 import { GREEDY, type SamplingParams } from '../../engine/generation-params.js';
 import { type ModelConfig, readModelConfig } from '../../engine/model-config.js';
 import { loadTokenizer } from '../../tokenizer/load.js';
 import { type SequenceEvent, WorkerHandle } from '../../worker/handle.js';
 import { EXECUTION_PROVIDERS } from '../../worker/protocol.js';
-import { type Command, intFlag, numberFlag, oneOfFlag, parseCommandArgs, requireFlag } from '../command.js';
+import {
+  type Command,
+  directoryFlag,
+  intFlag,
+  numberFlag,
+  oneOfFlag,
+  parseCommandArgs,
+  requireFlag,
+} from '../command.js';
 import { UsageError } from '../usage-error.js';
 
 const usage = `Usage: llama-endpoint generate --model DIR --prompt TEXT [--max-new-tokens N]
@@ -66,14 +73,9 @@ export const generateCommand: Command = {
   usage,
   async run(argv) {
     const { values } = parseCommandArgs(argv, options, { model: 'MODEL_DIR', provider: 'PROVIDER' });
-    const modelDir = requireFlag('model', values.model);
+    const modelDir = directoryFlag('model', values.model);
     const prompt = requireFlag('prompt', values.prompt);
     const provider = oneOfFlag('provider', values.provider, EXECUTION_PROVIDERS, 'cpu');
-    const isDirectory = await stat(modelDir).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-    if (!isDirectory) throw new UsageError(`--model '${modelDir}' is not a directory`);
     const [config, tokenizer] = await Promise.all([readModelConfig(modelDir), loadTokenizer(modelDir)]);
     const maxNewTokens = intFlag(
       'max-new-tokens',

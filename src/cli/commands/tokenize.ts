@@ -1,6 +1,5 @@
-import { stat } from 'node:fs/promises';
 import { loadTokenizer } from '../../tokenizer/load.js';
-import { type Command, parseCommandArgs, requireFlag } from '../command.js';
+import { type Command, directoryFlag, parseCommandArgs } from '../command.js';
 import { UsageError } from '../usage-error.js';
 
 const usage = `Usage: llama-endpoint tokenize --model DIR TEXT
@@ -21,15 +20,10 @@ export const tokenizeCommand: Command = {
       { model: 'MODEL_DIR' },
       true,
     );
-    const modelDir = requireFlag('model', values.model);
+    const modelDir = directoryFlag('model', values.model);
     if (positionals.length !== 1) {
       throw new UsageError(`expected exactly one TEXT argument (quote it), got ${positionals.length}`);
     }
-    const isDirectory = await stat(modelDir).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-    if (!isDirectory) throw new UsageError(`--model '${modelDir}' is not a directory`);
     const tokenizer = await loadTokenizer(modelDir);
     process.stdout.write(`${JSON.stringify(tokenizer.encode(positionals[0]!))}\n`);
     return 0;
