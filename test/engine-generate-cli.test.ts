@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { aidreamsGreedyReference, type GreedyReference } from './helpers/aidreams.js';
 import { convertedAidreams } from './helpers/models.js';
 import { CLI, fixture, fixturesMissing } from './helpers/paths.js';
 
 const skip = fixturesMissing();
 let modelDir: string;
-let cases: { prompt: string; max_new_tokens: number; full_text: string }[];
+let cases: GreedyReference[];
 
 before(async () => {
   if (skip) return;
   modelDir = await convertedAidreams();
-  cases = JSON.parse(await readFile(fixture('reference', 'aidreams260K-greedy.json'), 'utf8'));
+  cases = aidreamsGreedyReference();
 });
 
 async function generate(args: string[], env: Record<string, string> = {}) {

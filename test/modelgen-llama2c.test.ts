@@ -7,19 +7,12 @@ import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { readLlama2cCheckpoint } from '../src/modelgen/llama2c-checkpoint.js';
 import { referenceGreedy } from '../src/modelgen/reference-forward.js';
+import { aidreamsGreedyReference } from './helpers/aidreams.js';
 import { convertedAidreams, onnxGreedy } from './helpers/models.js';
 import { CLI, fixture, fixturesMissing } from './helpers/paths.js';
 
-interface GreedyCase {
-  prompt: string;
-  prompt_ids: number[];
-  max_new_tokens: number;
-  generated_ids: number[];
-}
-
 const skip = fixturesMissing();
-const cases = (): GreedyCase[] =>
-  JSON.parse(readFileSync(fixture('reference', 'aidreams260K-greedy.json'), 'utf8')) as GreedyCase[];
+const cases = aidreamsGreedyReference;
 const checkpoint = () => fixture('aidreams260K', 'model.bin');
 const tokenizer = () => fixture('aidreams260K', 'tokenizer.bin');
 

@@ -5,6 +5,7 @@ import { readLlama2cTokenizer } from '../src/tokenizer/llama2c-tokenizer.js';
 import { readSentencePieceModel } from '../src/tokenizer/sentencepiece-model.js';
 import { SentencePieceTokenizer } from '../src/tokenizer/sentencepiece-tokenizer.js';
 import type { Tokenizer } from '../src/tokenizer/tokenizer.js';
+import { aidreamsGreedyReference } from './helpers/aidreams.js';
 import { fixture, fixturesMissing } from './helpers/paths.js';
 
 const skip = fixturesMissing();
@@ -83,12 +84,7 @@ test('aidreams260K: prompt + streamed continuation is the reference full_text', 
   const tokenizer = SentencePieceTokenizer.fromVocab(
     readLlama2cTokenizer(await readFile(fixture('aidreams260K', 'tokenizer.bin')), 512),
   );
-  const greedy = JSON.parse(await readFile(fixture('reference', 'aidreams260K-greedy.json'), 'utf8')) as {
-    prompt: string;
-    prompt_ids: number[];
-    generated_ids: number[];
-    full_text: string;
-  }[];
+  const greedy = aidreamsGreedyReference();
   for (const { prompt, prompt_ids, generated_ids, full_text } of greedy) {
     assert.equal(prompt + streamDeltas(tokenizer, generated_ids).join(''), full_text);
     assert.equal(tokenizer.decode([...prompt_ids, ...generated_ids]), full_text);

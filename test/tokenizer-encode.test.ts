@@ -12,6 +12,7 @@ import { SentencePieceTokenizer } from '../src/tokenizer/sentencepiece-tokenizer
 import type { Tokenizer } from '../src/tokenizer/tokenizer.js';
 import { writeTokenizerFiles } from '../src/tokenizer/tokenizer-files.js';
 import type { SentencePieceVocab } from '../src/tokenizer/vocab.js';
+import { aidreamsGreedyReference } from './helpers/aidreams.js';
 import { fixture, fixturesMissing } from './helpers/paths.js';
 
 const skip = fixturesMissing();
@@ -126,10 +127,7 @@ test('aidreams260K tokenizer.bin → tokenizer.json encodes each reference promp
 }, async () => {
   const vocab = readLlama2cTokenizer(await readFile(fixture('aidreams260K', 'tokenizer.bin')), 512);
   const tokenizer = await loadTokenizer(await tokenizerFilesDir(vocab));
-  const cases = JSON.parse(await readFile(fixture('reference', 'aidreams260K-greedy.json'), 'utf8')) as {
-    prompt: string;
-    prompt_ids: number[];
-  }[];
+  const cases = aidreamsGreedyReference();
   assert.ok(cases.length > 0);
   for (const { prompt, prompt_ids } of cases) assert.deepEqual(tokenizer.encode(prompt), prompt_ids, prompt);
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { type LlamaGraphOptions, SERVING_GRAPH } from '../src/modelgen/llama-graph.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import type { WorkerOptions } from '../src/worker/protocol.js';
+import { aidreamsGreedyReference } from './helpers/aidreams.js';
 import { convertedAidreams, tinyRandomModel } from './helpers/models.js';
-import { fixture, fixturesMissing } from './helpers/paths.js';
+import { fixturesMissing } from './helpers/paths.js';
 import {
   assertTokensAsAlone,
   collect,
@@ -86,9 +86,7 @@ test('prompts of different lengths waiting together are prefilled in one run and
   assertTokensAsAlone(run.batched, run.alone, (i) => PROMPTS[i]!);
   assert.equal(run.batched[2]!.tokens.length, 1);
   // And they are llama2.c's greedy tokens.
-  const reference: { prompt: string; prompt_ids: number[]; generated_ids: number[] }[] = JSON.parse(
-    await readFile(fixture('reference', 'aidreams260K-greedy.json'), 'utf8'),
-  );
+  const reference = aidreamsGreedyReference();
   let compared = 0;
   for (const ref of reference) {
     const i = PROMPTS.indexOf(ref.prompt);

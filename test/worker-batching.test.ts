@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import type { GenerationRequest } from '../src/engine/generation-params.js';
 import { SERVING_GRAPH } from '../src/modelgen/llama-graph.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import type { Tokenizer } from '../src/tokenizer/tokenizer.js';
 import type { WorkerHandle } from '../src/worker/handle.js';
+import { aidreamsGreedyReference, type GreedyReference } from './helpers/aidreams.js';
 import { convertedAidreams } from './helpers/models.js';
-import { fixture, fixturesMissing } from './helpers/paths.js';
+import { fixturesMissing } from './helpers/paths.js';
 import {
   assertTokensAsAlone,
   collect,
@@ -21,7 +21,7 @@ import {
 
 const skip = fixturesMissing();
 let tokenizer: Tokenizer;
-let reference: { prompt: string; prompt_ids: number[]; generated_ids: number[] }[];
+let reference: GreedyReference[];
 let handle: WorkerHandle;
 
 const PROMPTS = [
@@ -37,7 +37,7 @@ before(async () => {
   if (skip) return;
   const modelDir = await convertedAidreams(SERVING_GRAPH);
   tokenizer = await loadTokenizer(modelDir);
-  reference = JSON.parse(await readFile(fixture('reference', 'aidreams260K-greedy.json'), 'utf8'));
+  reference = aidreamsGreedyReference();
   // The graph the server writes by default (new K/V only, in-place slot cache). Small prefill chunks: every
   // prompt here longer than 4 tokens is prefilled in several runs.
   handle = startWorker(modelDir, { maxBatchSize: 8, prefillChunkTokens: 4 });
