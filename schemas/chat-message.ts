@@ -30,7 +30,8 @@ export const chatConversationSchema = z
       });
       return;
     }
-    if (messages.at(-1)?.role !== 'user') {
+    // An empty list is min(1)'s error alone.
+    if (messages.length > 0 && messages.at(-1)?.role !== 'user') {
       ctx.addIssue({
         code: 'custom',
         path: [messages.length - 1, 'role'],

@@ -204,6 +204,20 @@ const CASES: BadInput[] = [
   { name: 'unknown route', body: {}, path: '/predict', status: 404, code: 'NotFound', field: '/predict' },
 ];
 
+test('an empty input_string is one error, not also a chat-order one', async () => {
+  const response = await fetch(`${server.url}/score`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ input_data: { input_string: [] } }),
+  });
+  assert.equal(response.status, 400);
+  const { error } = (await response.json()) as { error: { details: { field: string }[] } };
+  assert.deepEqual(
+    error.details.map((d) => d.field),
+    ['input_data.input_string'],
+  );
+});
+
 for (const bad of CASES) {
   test(`bad input: ${bad.name} → ${bad.status}`, async () => {
     const response = await fetch(`${server.url}${bad.path ?? '/score'}`, {
