@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import { tinyRandomModel } from './helpers/models.js';
+import { slowRandomModel } from './helpers/models.js';
 import { metricValue, startServer, type TestServer } from './helpers/server.js';
 
 const KEY = 'test-key-1';
@@ -14,12 +14,12 @@ let server: TestServer;
 let client: OpenAI;
 
 before(async () => {
-  server = await startServer({ modelDir: await tinyRandomModel(), apiKeys: [KEY], maxConcurrentRequests: 1 });
+  server = await startServer({ modelDir: await slowRandomModel(), apiKeys: [KEY], maxConcurrentRequests: 1 });
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
 });
 after(() => server.close());
 
-/** As many tokens as the context allows, past EOS: a generation that outlasts what the tests do meanwhile. */
+/** A thousand tokens past EOS on the slow model: a generation that outlasts what the tests do meanwhile. */
 const LONG = { model: 'x', prompt: 'Once upon a time', max_tokens: 1000, ignore_eos: true } as const;
 
 async function metrics(): Promise<string> {
@@ -79,7 +79,7 @@ test('a streaming client that disconnects mid-way frees its batch slot and the s
 });
 
 test('the request timeout answers 408 before a stream starts, and an error event once it has', async (t) => {
-  const slow = await startServer({ modelDir: await tinyRandomModel(), requestTimeoutMs: 1 });
+  const slow = await startServer({ modelDir: await slowRandomModel(), requestTimeoutMs: 1 });
   t.after(() => slow.close());
   const impatient = new OpenAI({ baseURL: `${slow.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   await assert.rejects(impatient.completions.create({ ...LONG, stream: false }), (err: unknown) => {

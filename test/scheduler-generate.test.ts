@@ -4,13 +4,13 @@ import { GREEDY } from '../src/engine/generation-params.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import type { SequenceEvent, SequenceSpec } from '../src/scheduler/sequence-event.js';
 import { WorkerPool } from '../src/scheduler/worker-pool.js';
-import { tinyRandomModel } from './helpers/models.js';
+import { slowRandomModel } from './helpers/models.js';
 
 let pool: WorkerPool;
 let scheduler: Scheduler;
 
 before(async () => {
-  const modelDir = await tinyRandomModel();
+  const modelDir = await slowRandomModel();
   // One worker holding one sequence at a time: the order sequences finish in is the order they were served.
   pool = new WorkerPool(1, {
     modelDir,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { tinyRandomModel } from './helpers/models.js';
+import { slowRandomModel, tinyRandomModel } from './helpers/models.js';
 import { CLI } from './helpers/paths.js';
 import { metricValue, postJson } from './helpers/server.js';
 
@@ -42,7 +42,7 @@ async function serve(
 
 test('serve reads its settings from the environment, drains on SIGTERM and exits 0', async () => {
   const { child, url, stdout } = await serve({
-    MODEL_DIR: await tinyRandomModel(),
+    MODEL_DIR: await slowRandomModel(),
     PORT: '0',
     HOST: '127.0.0.1',
     API_KEYS: 'key-one,key-two',

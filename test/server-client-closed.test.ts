@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { tinyRandomModel } from './helpers/models.js';
+import { slowRandomModel } from './helpers/models.js';
 import { metricValue, startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 
 before(async () => {
-  server = await startServer({ modelDir: await tinyRandomModel() });
+  server = await startServer({ modelDir: await slowRandomModel() });
 });
 after(() => server.close());
 

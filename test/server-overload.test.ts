@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { tinyRandomModel } from './helpers/models.js';
+import { slowRandomModel } from './helpers/models.js';
 import { metricValue, postJson, startServer, type TestServer } from './helpers/server.js';
 
 let limited: TestServer;
 let impatient: TestServer;
 
 before(async () => {
-  const modelDir = await tinyRandomModel();
+  const modelDir = await slowRandomModel();
   [limited, impatient] = await Promise.all([
     startServer({ modelDir, maxConcurrentRequests: 4 }),
     startServer({ modelDir, requestTimeoutMs: 250 }),

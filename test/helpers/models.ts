@@ -83,6 +83,17 @@ export function tinyRandomModel(options: TinyModelOptions = {}): Promise<string>
   return cachedModel(`${full.preset}-random`, full, (outDir) => createRandomModel({ ...full, outDir }));
 }
 
+/**
+ * A random model heavy enough (hidden 256, 4 layers, 2048 positions) that a 900-token generation takes
+ * over a second even on a fast CPU (≈ 1.5 ms a decode step on the 2-core CI machine, against ≈ 0.25 ms for
+ * `tiny`): for tests that act while a generation runs — timeouts, disconnects, drains, full admission.
+ */
+export function slowRandomModel(): Promise<string> {
+  return tinyRandomModel({
+    overrides: { hiddenSize: 256, intermediateSize: 688, numLayers: 4, maxPositions: 2048 },
+  });
+}
+
 /** One run of a Llama graph: token rows (already padded) with their masks and positions. */
 export interface LlamaStep {
   ids: number[][];
