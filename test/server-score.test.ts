@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { tinyRandomModel } from './helpers/models.js';
-import { postJson, startServer, type TestServer } from './helpers/server.js';
+import { metricValue, postJson, startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 let score: string;
@@ -157,6 +157,24 @@ test('one info log line per request with counts and timings, and no prompt text'
   assert.ok((line.promptTokens as number) > 1);
   for (const key of ['requestId', 'queueMs', 'timeToFirstTokenMs', 'totalMs']) assert.ok(key in line, key);
   assert.ok(!JSON.stringify(server.logs).includes(secret));
+});
+
+test('/score answers whole, yet its tokens are timed: time to first token, inter-token latency, batch sizes', async () => {
+  const metrics = async () => (await fetch(`${server.url}/metrics`)).text();
+  const counts = (text: string) =>
+    [
+      'llama_endpoint_time_to_first_token_seconds_count',
+      'llama_endpoint_inter_token_latency_seconds_count',
+      'llama_endpoint_batch_size_count',
+    ].map(
+      (name) => metricValue(text, name, name.startsWith('llama_endpoint_batch') ? '{worker="0"}' : '') ?? 0,
+    );
+  const before = counts(await metrics());
+  const { status } = await postJson(score, form1(['Once', 'Twice'], { max_new_tokens: 7, ignore_eos: true }));
+  assert.equal(status, 200);
+  const added = counts(await metrics()).map((count, i) => count - before[i]!);
+  // Two sequences of 7 tokens: 2 first tokens, 2 × 6 gaps; both prefilled together, then 6 decode steps.
+  assert.deepEqual(added, [2, 12, 6]);
 });
 
 test('health: GET / answers "healthy" as JSON, live and ready answer 200', async () => {

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { GenerationRequest } from '../src/engine/generation-params.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
+import type { SequenceEvent } from '../src/worker/handle.js';
 import { tinyRandomModel } from './helpers/models.js';
-import { collect, request, startWorker } from './helpers/worker-runs.js';
+import { collect, type DoneEvent, recordSteps, request, startWorker } from './helpers/worker-runs.js';
 
 let modelDir: string;
 let scratch: string;
@@ -92,6 +93,41 @@ test('submitting an id already in flight throws', async () => {
     const run = collect(handle, req);
     assert.throws(() => handle.submit(req, () => {}), /already in this worker/);
     assert.equal((await run).done.finishReason, 'length');
+  } finally {
+    await handle.shutdown();
+  }
+});
+
+test('without streamTokens a sequence sends only its done: the same text, its token timings, every step', async () => {
+  const handle = startWorker(modelDir);
+  try {
+    await handle.ready;
+    const stopping = { maxNewTokens: 12, ignoreEos: true };
+    const streamed = await collect(handle, request(prompt, stopping));
+    const steps = recordSteps(handle);
+    const events: SequenceEvent[] = [];
+    await new Promise<void>((resolve) =>
+      handle.submit(
+        request(prompt, stopping),
+        (event) => {
+          events.push(event);
+          if (event.type === 'done') resolve();
+        },
+        false,
+      ),
+    );
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['done'],
+    );
+    const done = events[0] as DoneEvent;
+    assert.equal(done.text, streamed.done.text);
+    assert.equal(done.generatedTokens, 12);
+    assert.ok(done.timings.firstTokenMs !== undefined);
+    assert.equal(done.timings.interTokenMs.length, 11);
+    // The prefill gives the first token and 11 decode steps the rest; their reports, held back while nothing
+    // else was sent, arrive with the 'done' at the latest.
+    assert.equal(steps.length, 11);
   } finally {
     await handle.shutdown();
   }

@@ -158,6 +158,26 @@ function batchingBound(run: BenchmarkRun): string {
   );
 }
 
+/** What keeps b/a under 1 even for a server that added nothing per step: each request's prefill. */
+function singleStreamBound(run: BenchmarkRun): string {
+  const ceiling = medianFigures(run.rounds).ceiling;
+  const stepMs = 1000 / ceiling;
+  const { prefillMs, tokens } = run.prompt;
+  const steps = run.decodeSteps;
+  // The prefill gives the first token; the other steps - 1 come from decode steps at the bare rate.
+  const bound = (steps * stepMs) / (prefillMs + (steps - 1) * stepMs);
+  return (
+    `**What bounds b/a here.** (b) counts whole requests: each prefills its ${tokens}-token prompt ` +
+    `(${prefillMs.toFixed(1)} ms, which gives the first token) before its ${steps - 1} decode steps, so a server that ` +
+    `added nothing per step would reach b/a = ${bound.toFixed(3)} (decode steps at the bare ${stepMs.toFixed(2)} ms). ` +
+    "The rest is the server's own work per step (sampling, detokenizing, the batching loop) and per request " +
+    '(HTTP, validation, tokenizing), on the cores the model runs on. `/score` answers once at the end, so its ' +
+    'worker sends no message per step; a stream sends one per token to the main thread and writes one HTTP chunk per ' +
+    'token to the client, which also runs on this machine: each of those wakes a thread that takes a core from ' +
+    "ONNX Runtime's threads in the middle of a step, which is why the stream's b/a is the lower."
+  );
+}
+
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
 
 function memoryText(samples: number[], tokens: number): string {
@@ -322,8 +342,10 @@ session one untimed repetition at each batch size; none of them count. Each roun
 (c) on \`/score\`, (b) on \`/score\`, (a), (b) on the stream, (c) on the stream, the batch-${concurrency} reference, so (a) sits
 next to both (b)s and each (b) next to its (c). The server is idle while (a) runs.
 
-- **(a) decode ceiling**: \`src/bench/decode-ceiling.ts\`. One ONNX Runtime session on the same model with the same
-  session options as the server's worker (${server.intraOpThreads} intra-op threads, graph optimisation \`all\`). The
+- **(a) decode ceiling**: \`src/bench/decode-ceiling.ts\`. One ONNX Runtime session on the same model with the
+  session options of the server's worker (${server.intraOpThreads} intra-op threads, graph optimisation \`all\`) but one: its
+  intra-op threads keep spinning between runs (ONNX Runtime's default, the fastest for a loop that has the cores to
+  itself), where the server's stop when a run returns so as to leave the cores to its other threads. The
   ${run.prompt.tokens}-token prompt is prefilled (${run.prompt.prefillMs.toFixed(1)} ms); then a loop of
   ${run.decodeSteps} single-token \`session.run\` calls at batch 1 through the engine's own runner and KV cache (each step's
   new keys/values written into the cache in place, context ${run.prompt.tokens} → ${run.prompt.tokens + run.decodeSteps}), with no HTTP,
@@ -350,6 +372,8 @@ reads past and new keys as two blocks without concatenating, and the engine writ
 cache in place); with plain ops and with the fused \`SimplifiedLayerNormalization\`/\`RotaryEmbedding\` kernels.
 
 ${stepTimesTable(run)}
+
+${singleStreamBound(run)}
 
 ${batchingBound(run)}
 

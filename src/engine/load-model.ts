@@ -34,7 +34,8 @@ export async function loadModel(
   const config = await readModelConfig(options.modelDir);
   const modelPath = join(options.modelDir, 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`no model.onnx in ${options.modelDir}`);
-  const { session, provider } = await createSession(modelPath, options, warn);
+  // A worker shares the cores with the thread it reports to: its ONNX Runtime threads do not spin between runs.
+  const { session, provider } = await createSession(modelPath, { ...options, spinBetweenRuns: false }, warn);
   try {
     const layout = detectIoLayout(session, config);
     return {

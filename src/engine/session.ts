@@ -7,6 +7,11 @@ export interface SessionOptions {
   deviceId: number;
   /** ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose. */
   intraOpThreads: number;
+  /**
+   * Keep the intra-op threads spinning after a run returns (ONNX Runtime's default), ready for the next one:
+   * the fastest for a bare loop of runs that has the cores to itself. A server says false (see createSession).
+   */
+  spinBetweenRuns?: boolean;
 }
 
 export interface CreatedSession {
@@ -34,12 +39,17 @@ export async function createSession(
   warn: (message: string) => void,
 ): Promise<CreatedSession> {
   // ONNX Runtime's other defaults stay, by measurement on the 2-core bench (BENCHMARKS.md): sequential execution,
-  // the CPU memory arena, and spinning intra-op threads (turning spinning off cost a single stream ~15%).
+  // the CPU memory arena, and intra-op threads that spin inside a run (not spinning at all cost a single stream
+  // ~15%). Between runs a server's threads stop (force_spinning_stop): a spinning thread would hold a core
+  // while the worker thread samples and posts its tokens, and the main thread woken by that message (HTTP,
+  // streaming) then takes the worker's core, not the spinner's.
+  const spinBetweenRuns = options.spinBetweenRuns ?? true;
   const create = (provider: ExecutionProvider) =>
     InferenceSession.create(modelPath, {
       executionProviders: providerList(provider, options.deviceId),
       ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
       graphOptimizationLevel: 'all',
+      ...(spinBetweenRuns ? {} : { extra: { session: { force_spinning_stop: '1' } } }),
     });
   if (options.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu' };
   try {

@@ -10,6 +10,11 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** After this many ms every sequence still running ends with finish reason 'timeout'. */
   timeoutMs?: number;
+  /**
+   * Yield a 'token' event per generated token (the default). Off, only the 'done' events come: for answers
+   * given whole at the end, which then cost the worker no message per decode step.
+   */
+  streamTokens?: boolean;
 }
 
 /** One request's sequences in generation: their events in order as they happen, and how they all ended. */
@@ -26,6 +31,7 @@ export interface Generation extends AsyncIterableIterator<SequenceEvent> {
 interface QueuedSequence {
   request: GenerationRequest;
   listener: SequenceListener;
+  streamTokens: boolean;
 }
 
 /**
@@ -97,8 +103,6 @@ export class Scheduler {
       const id = `${requestId}-${index}`;
       const enqueuedAt = performance.now();
       let dispatchedAt: number | undefined;
-      let firstTokenAt: number | undefined;
-      let lastTokenAt = 0;
       const listener: SequenceListener = (event) => {
         const now = performance.now();
         if (event.type === 'dispatched') {
@@ -106,19 +110,17 @@ export class Scheduler {
           return;
         }
         if (event.type === 'token') {
-          if (firstTokenAt === undefined) {
-            firstTokenAt = now;
-            this.metrics?.firstToken((now - enqueuedAt) / 1000);
-          } else {
-            this.metrics?.interToken((now - lastTokenAt) / 1000);
-          }
-          lastTokenAt = now;
           channel.push({ type: 'token', index, tokenId: event.tokenId, text: event.text });
           return;
         }
         pending.delete(id);
         const mainQueueMs = (dispatchedAt ?? now) - enqueuedAt;
         const queueMs = mainQueueMs + (event.workerQueueMs ?? 0);
+        // Token timings come from the worker, where the tokens are made, streamed or not.
+        const firstTokenMs =
+          event.workerFirstTokenMs === undefined ? undefined : mainQueueMs + event.workerFirstTokenMs;
+        if (firstTokenMs !== undefined) this.metrics?.firstToken(firstTokenMs / 1000);
+        for (const gap of event.interTokenMs ?? []) this.metrics?.interToken(gap / 1000);
         this.metrics?.sequenceDone({
           queueSeconds: queueMs / 1000,
           promptTokens: event.promptTokens,
@@ -132,7 +134,7 @@ export class Scheduler {
           promptTokens: event.promptTokens,
           generatedTokens: event.generatedTokens,
           queueMs,
-          firstTokenMs: firstTokenAt === undefined ? undefined : firstTokenAt - enqueuedAt,
+          firstTokenMs,
           totalMs: now - enqueuedAt,
           error: event.error,
         };
@@ -151,7 +153,7 @@ export class Scheduler {
         sampling: spec.sampling,
         stopping: spec.stopping,
       };
-      const queued = { request, listener };
+      const queued = { request, listener, streamTokens: options.streamTokens ?? true };
       pending.set(id, queued);
       this.queue.push(queued);
     });
@@ -177,7 +179,7 @@ export class Scheduler {
       const worker = this.pool.leastLoaded(this.slotsPerWorker);
       if (worker === undefined) return;
       const next = this.queue.shift()!;
-      this.pool.submit(worker, next.request, next.listener);
+      this.pool.submit(worker, next.request, next.listener, next.streamTokens);
     }
   }
 }

@@ -15,6 +15,10 @@ export type PoolEvent =
       generatedTokens: number;
       /** ms the sequence waited inside the worker for a batch slot. */
       workerQueueMs?: number;
+      /** ms from arrival in the worker to its first token; absent when it generated none. */
+      workerFirstTokenMs?: number;
+      /** ms between consecutive tokens, as the worker produced them. */
+      interTokenMs?: number[];
       error?: string;
     };
 
@@ -92,26 +96,38 @@ export class WorkerPool {
     return best;
   }
 
-  submit(worker: PoolWorker, request: GenerationRequest, listener: SequenceListener): void {
+  /** Hands a sequence to `worker`; with streamTokens the listener hears each token, else only 'done'. */
+  submit(
+    worker: PoolWorker,
+    request: GenerationRequest,
+    listener: SequenceListener,
+    streamTokens: boolean,
+  ): void {
     worker.sequences.add(request.id);
     listener({ type: 'dispatched', worker: worker.index });
-    worker.handle.submit(request, (event) => {
-      if (event.type === 'token') {
-        listener({ type: 'token', tokenId: event.tokenId, text: event.text });
-        return;
-      }
-      worker.sequences.delete(request.id);
-      listener({
-        type: 'done',
-        finishReason: event.finishReason,
-        text: event.text,
-        promptTokens: event.promptTokens,
-        generatedTokens: event.generatedTokens,
-        workerQueueMs: event.timings.queueMs,
-        error: event.error,
-      });
-      this.notifyCapacity();
-    });
+    worker.handle.submit(
+      request,
+      (event) => {
+        if (event.type === 'token') {
+          listener({ type: 'token', tokenId: event.tokenId, text: event.text });
+          return;
+        }
+        worker.sequences.delete(request.id);
+        listener({
+          type: 'done',
+          finishReason: event.finishReason,
+          text: event.text,
+          promptTokens: event.promptTokens,
+          generatedTokens: event.generatedTokens,
+          workerQueueMs: event.timings.queueMs,
+          workerFirstTokenMs: event.timings.firstTokenMs,
+          interTokenMs: event.timings.interTokenMs,
+          error: event.error,
+        });
+        this.notifyCapacity();
+      },
+      streamTokens,
+    );
   }
 
   cancel(id: string, reason: 'cancelled' | 'timeout'): void {

@@ -15,6 +15,8 @@ export interface ClientGenerationOptions {
   scheduler: Scheduler;
   /** Every sequence still running after this many ms ends with finish reason 'timeout'. */
   timeoutMs: number;
+  /** The answer is streamed token by token; false: given whole at the end (the events are only 'done's). */
+  streamTokens: boolean;
 }
 
 /**
@@ -27,7 +29,7 @@ export function clientGeneration(
   request: FastifyRequest,
   reply: FastifyReply,
   specs: readonly SequenceSpec[],
-  { scheduler, timeoutMs }: ClientGenerationOptions,
+  { scheduler, timeoutMs, streamTokens }: ClientGenerationOptions,
 ): AsyncIterableIterator<SequenceEvent> {
   const { admission } = request.server.endpoint;
   const release = admission.tryEnter();
@@ -47,7 +49,7 @@ export function clientGeneration(
     if (!response.writableEnded) clientGone.abort();
     release();
   });
-  const generation = scheduler.generate(specs, { signal: clientGone.signal, timeoutMs });
+  const generation = scheduler.generate(specs, { signal: clientGone.signal, timeoutMs, streamTokens });
   // For the request's log line, settled once every sequence has ended (also after the client left).
   request.generation = generation.finished.then(statsOf);
   return releasing(generation, release);

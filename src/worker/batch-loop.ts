@@ -13,10 +13,14 @@ type CancelReason = 'cancelled' | 'timeout';
 /** A sequence and when things happened to it (performance.now() ms). */
 interface Entry {
   sequence: Sequence;
+  /** Send a 'token' event per token (else only 'done'). */
+  streamTokens: boolean;
   arrivedAt: number;
   /** When its prefill began. */
   startedAt?: number;
   firstTokenAt?: number;
+  lastTokenAt?: number;
+  interTokenMs: number[];
   /** Prompt tokens already in its KV cache. */
   prefilled: number;
 }
@@ -57,10 +61,13 @@ export class BatchLoop {
     this.emit = emit;
   }
 
-  submit(request: GenerationRequest): void {
+  /** Queues a sequence; with streamTokens each generated token is emitted as it comes, else only its 'done'. */
+  submit(request: GenerationRequest, streamTokens: boolean): void {
     const entry: Entry = {
       sequence: new Sequence(request, this.config.eosTokenIds, this.tokenizer.createStreamDecoder()),
+      streamTokens,
       arrivedAt: performance.now(),
+      interTokenMs: [],
       prefilled: 0,
     };
     const refusal = this.refusal(request);
@@ -218,11 +225,15 @@ export class BatchLoop {
     });
   }
 
-  /** Streams one generated token; true when the sequence ended with it (its 'done' is sent). */
+  /** Takes one generated token (streamed when asked); true when the sequence ended with it (its 'done' is sent). */
   private acceptToken(entry: Entry, tokenId: number): boolean {
-    entry.firstTokenAt ??= performance.now();
+    const now = performance.now();
+    if (entry.lastTokenAt === undefined) entry.firstTokenAt = now;
+    else entry.interTokenMs.push(now - entry.lastTokenAt);
+    entry.lastTokenAt = now;
     const outcome = entry.sequence.accept(tokenId);
-    this.emit({ type: 'token', id: entry.sequence.request.id, tokenId, text: outcome.text });
+    if (entry.streamTokens)
+      this.emit({ type: 'token', id: entry.sequence.request.id, tokenId, text: outcome.text });
     if (outcome.finishReason === undefined) return false;
     this.finish(entry, outcome.finishReason);
     return true;
@@ -240,7 +251,8 @@ export class BatchLoop {
       generatedTokens: sequence.generatedIds.length,
       timings: {
         queueMs: (entry.startedAt ?? now) - entry.arrivedAt,
-        firstTokenMs: (entry.firstTokenAt ?? now) - entry.arrivedAt,
+        ...(entry.firstTokenAt === undefined ? {} : { firstTokenMs: entry.firstTokenAt - entry.arrivedAt }),
+        interTokenMs: entry.interTokenMs,
         totalMs: now - entry.arrivedAt,
       },
       ...(error === undefined ? {} : { error }),

@@ -76,11 +76,14 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     return this.sequences.size;
   }
 
-  /** Queues a sequence in the worker; `listener` gets its 'token' events and one 'done'. */
-  submit(request: GenerationRequest, listener: SequenceEventListener): void {
+  /**
+   * Queues a sequence in the worker; `listener` gets its 'token' events (only with streamTokens, the default)
+   * and one 'done'.
+   */
+  submit(request: GenerationRequest, listener: SequenceEventListener, streamTokens = true): void {
     if (this.sequences.has(request.id)) throw new Error(`sequence ${request.id} is already in this worker`);
     this.sequences.set(request.id, { listener, promptTokens: request.promptIds.length });
-    this.post({ type: 'submit', request });
+    this.post({ type: 'submit', request, streamTokens });
   }
 
   /** Ends a sequence at the next step boundary; its 'done' carries `reason`. */
@@ -141,7 +144,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
         text: '',
         promptTokens,
         generatedTokens: 0,
-        timings: { queueMs: 0, firstTokenMs: 0, totalMs: 0 },
+        timings: { queueMs: 0, interTokenMs: [], totalMs: 0 },
         error: `worker ended: ${message}`,
       });
     }

@@ -22,7 +22,11 @@ export interface WorkerOptions {
 
 /** Main → worker. */
 export type WorkerCommand =
-  | { type: 'submit'; request: GenerationRequest }
+  /**
+   * streamTokens: send a 'token' event per generated token. Off (answers given whole at the end), the sequence
+   * sends only its 'done': no message, and no main-thread wake-up, per decode step.
+   */
+  | { type: 'submit'; request: GenerationRequest; streamTokens: boolean }
   | { type: 'cancel'; id: string; reason: 'cancelled' | 'timeout' }
   | { type: 'shutdown' }
   /**
@@ -49,8 +53,10 @@ export interface ModelInfo {
 export interface SequenceTimings {
   /** ms from arrival in the worker until the sequence joined the running batch (prefill started). */
   queueMs: number;
-  /** ms from arrival in the worker to the first generated token. */
-  firstTokenMs: number;
+  /** ms from arrival in the worker to the first generated token; absent when it generated none. */
+  firstTokenMs?: number;
+  /** ms between each generated token and the one before it: one fewer than the tokens. */
+  interTokenMs: number[];
   /** ms from arrival in the worker to the end. */
   totalMs: number;
 }
@@ -61,7 +67,8 @@ export type WorkerEvent =
   | { type: 'load-failed'; message: string }
   /**
    * Text is stop-string-safe and whole UTF-8 characters: it never holds back text that is then emitted twice.
-   * One per generated token (an EOS too, usually with text ''); the texts joined are the 'done' text.
+   * One per generated token (an EOS too, usually with text ''); the texts joined are the 'done' text. Sent
+   * only for sequences submitted with streamTokens.
    */
   | { type: 'token'; id: string; tokenId: number; text: string }
   | {
@@ -78,7 +85,8 @@ export type WorkerEvent =
     }
   /**
    * After every decode step: how many sequences ran in it, how many wait for a slot, and how many the prefill
-   * run just before it took together (0: there was none).
+   * run just before it took together (0: there was none). Held back until the next other event, or at most
+   * STEP_REPORT_MS, so that a step whose tokens nobody streams costs no message of its own.
    */
   | { type: 'step'; batchSize: number; waiting: number; prefillBatchSize: number }
   /** Something the operator should see in the server's log (e.g. CUDA fell back to CPU). */

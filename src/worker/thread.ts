@@ -18,15 +18,29 @@ const post = (event: WorkerEvent) => port.postMessage(event);
 /**
  * Events emitted in one synchronous burst (a decode step: a token per sequence, then the step) are posted as
  * one message when the loop next yields: one structured clone and one main-thread task instead of one each.
+ * A message wakes the main thread, which then takes a core from ONNX Runtime's threads in the middle of a
+ * run, so 'step' reports alone (nobody streams this step's tokens) wait for the next other event, or at most
+ * STEP_REPORT_MS: they only feed metrics.
  */
+const STEP_REPORT_MS = 100;
 let pending: WorkerEvent[] = [];
+let flushQueued = false;
+let stepTimer: NodeJS.Timeout | undefined;
 function flush(): void {
+  flushQueued = false;
+  clearTimeout(stepTimer);
+  stepTimer = undefined;
   const events = pending;
   pending = [];
-  post(events.length === 1 ? events[0]! : { type: 'events', events });
+  if (events.length > 0) post(events.length === 1 ? events[0]! : { type: 'events', events });
 }
 function emit(event: WorkerEvent): void {
-  if (pending.push(event) === 1) queueMicrotask(flush);
+  pending.push(event);
+  if (event.type === 'step') stepTimer ??= setTimeout(flush, STEP_REPORT_MS);
+  else if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
 }
 
 async function start(): Promise<void> {
@@ -45,7 +59,7 @@ async function start(): Promise<void> {
   const loop = new BatchLoop(model.runner, model.config, tokenizer, options, emit);
   const onCommand = async (command: WorkerCommand): Promise<void> => {
     if (command.type === 'commands') for (const each of command.commands) void onCommand(each);
-    else if (command.type === 'submit') loop.submit(command.request);
+    else if (command.type === 'submit') loop.submit(command.request, command.streamTokens);
     else if (command.type === 'cancel') loop.cancel(command.id, command.reason);
     // Messages are handled only between runs (run() is synchronous), so exiting here never interrupts one.
     else if (command.type === 'terminate') process.exit(0);

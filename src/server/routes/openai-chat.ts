@@ -82,6 +82,7 @@ export function registerChatRoute(v1: App, options: OpenAiRouteOptions): void {
       const events = clientGeneration(request, reply, [{ promptIds, sampling, stopping }], {
         scheduler: model.scheduler,
         timeoutMs: options.requestTimeoutMs,
+        streamTokens: body.stream === true,
       });
       const head = {
         id: `chatcmpl-${request.id}`,

@@ -86,6 +86,7 @@ export function registerCompletionsRoute(v1: App, options: OpenAiRouteOptions): 
         {
           scheduler: model.scheduler,
           timeoutMs: options.requestTimeoutMs,
+          streamTokens: body.stream === true,
         },
       );
       const head = {

@@ -119,6 +119,7 @@ export function registerScoreRoute(app: App, options: ScoreRouteOptions): void {
       const events = clientGeneration(request, reply, specs, {
         scheduler: model.scheduler,
         timeoutMs: options.requestTimeoutMs,
+        streamTokens: false,
       });
       const done = await finishedSequences(events);
       checkOutcome(done, options.requestTimeoutMs);
