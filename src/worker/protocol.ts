@@ -86,7 +86,7 @@ export type WorkerEvent =
   /**
    * After every decode step: how many sequences ran in it, how many wait for a slot, and how many the prefill
    * run just before it took together (0: there was none). Held back until the next other event, or at most
-   * STEP_REPORT_MS, so that a step whose tokens nobody streams costs no message of its own.
+   * 100 ms (thread.ts), so that a step whose tokens nobody streams costs no message of its own.
    */
   | { type: 'step'; batchSize: number; waiting: number; prefillBatchSize: number }
   /** Something the operator should see in the server's log (e.g. CUDA fell back to CPU). */
