@@ -102,7 +102,8 @@ export function detectIoLayout(session: InferenceSession, config: ModelConfig): 
   const pastMeta = tensorMetadata(session.inputMetadata, past.keys[0]!);
   const pastLength = pastMeta?.shape[2];
   if (typeof pastLength === 'number') {
-    // A shared past/present buffer (GroupQueryAttention): it needs an in-place slot cache, not this host cache.
+    // A fixed past length is a shared past/present buffer (GroupQueryAttention). Neither KV cache feeds one: the
+    // host cache passes a past as long as what it holds, the slot cache one as long as its current row capacity.
     throw new Error(
       `unsupported decoder graph: ${past.keys[0]} has a fixed past length of ${pastLength} (a shared past/present ` +
         'buffer); only graphs whose past grows with each step are supported',

@@ -1,13 +1,34 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelInfo, WorkerOptions } from '../worker/protocol.js';
 import { HostKvCache } from './host-kv-cache.js';
 import { detectIoLayout, type IoLayout } from './io-layout.js';
 import type { KvCache } from './kv-cache.js';
 import { type ModelConfig, readModelConfig } from './model-config.js';
 import { ModelRunner } from './model-runner.js';
-import { createSession } from './session.js';
+import { createSession, type ExecutionProvider } from './session.js';
 import { SlotKvCache } from './slot-kv-cache.js';
+
+/** Where and how one model is loaded: one session and a KV cache for its batch. */
+export interface ModelLoadOptions {
+  modelDir: string;
+  provider: ExecutionProvider;
+  /** CUDA device index. */
+  deviceId: number;
+  /** ONNX Runtime intra-op threads for the session. */
+  intraOpThreads: number;
+  /** Most sequences decoded together in one step: the KV cache has room for this many. */
+  maxBatchSize: number;
+}
+
+/** What the model is, reported once loaded. */
+export interface ModelInfo {
+  /** Context length (max_position_embeddings). */
+  maxContextTokens: number;
+  vocabSize: number;
+  /** The provider actually used (CUDA falls back to CPU when its libraries are missing). */
+  provider: ExecutionProvider;
+  dtype: 'float32' | 'float16';
+}
 
 export interface LoadedModel {
   config: ModelConfig;
@@ -28,7 +49,7 @@ export function createKvCache(layout: IoLayout, maxBatchSize: number, contextTok
 
 /** A model directory → a session with its I/O layout detected and a KV cache to match. */
 export async function loadModel(
-  options: Pick<WorkerOptions, 'modelDir' | 'provider' | 'deviceId' | 'intraOpThreads' | 'maxBatchSize'>,
+  options: ModelLoadOptions,
   warn: (message: string) => void,
 ): Promise<LoadedModel> {
   const config = await readModelConfig(options.modelDir);

@@ -1,5 +1,8 @@
 import { InferenceSession } from 'onnxruntime-node';
-import type { ExecutionProvider } from '../worker/protocol.js';
+
+/** Where a session runs its graph; CUDA and WebGPU fall back to the CPU where they cannot start. */
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 export interface SessionOptions {
   provider: ExecutionProvider;

@@ -1,6 +1,7 @@
 import type { FinishReason, GenerationRequest } from '../engine/generation-params.js';
+import type { ModelInfo } from '../engine/load-model.js';
 import { WorkerHandle } from '../worker/handle.js';
-import type { ModelInfo, WorkerOptions } from '../worker/protocol.js';
+import type { WorkerOptions } from '../worker/protocol.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 
 /** What the pool tells the scheduler about one sequence. */

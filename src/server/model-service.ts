@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type ModelConfig, readModelConfig } from '../engine/model-config.js';
+import type { ExecutionProvider } from '../engine/session.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import type { SchedulerMetrics } from '../scheduler/scheduler-metrics.js';
 import { WorkerPool } from '../scheduler/worker-pool.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
-import type { ExecutionProvider } from '../worker/protocol.js';
 import { HttpError } from './http-error.js';
 
 export interface ModelOptions {

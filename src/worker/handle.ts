@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { GenerationRequest } from '../engine/generation-params.js';
-import type { ModelInfo, WorkerCommand, WorkerEvent, WorkerOptions } from './protocol.js';
+import type { ModelInfo } from '../engine/load-model.js';
+import type { WorkerCommand, WorkerEvent, WorkerOptions } from './protocol.js';
 
 /** What one sequence's listener receives: its tokens, then exactly one 'done'. */
 export type SequenceEvent = Extract<WorkerEvent, { type: 'token' | 'done' }>;

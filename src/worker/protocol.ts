@@ -3,19 +3,10 @@
  * and runs the batching loop; everything that crosses the boundary is structured-clone data.
  */
 import type { FinishReason, GenerationRequest } from '../engine/generation-params.js';
+import type { ModelInfo, ModelLoadOptions } from '../engine/load-model.js';
 
-export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
-export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
-
-export interface WorkerOptions {
-  modelDir: string;
-  provider: ExecutionProvider;
-  /** CUDA device index; the pool passes the worker index. */
-  deviceId: number;
-  /** ONNX Runtime intra-op threads for this worker's session. */
-  intraOpThreads: number;
-  /** Most sequences decoded together in one step. */
-  maxBatchSize: number;
+/** The model to load (the pool passes the worker index as the CUDA device), and how to batch. */
+export interface WorkerOptions extends ModelLoadOptions {
   /** Most prompt tokens one prefill run takes; longer prompts are prefilled in chunks between decode steps. */
   prefillChunkTokens: number;
 }
@@ -39,16 +30,6 @@ export type WorkerCommand =
    * its next prefill run can take them all.
    */
   | { type: 'commands'; commands: WorkerCommand[] };
-
-/** What the model is, reported once loaded. */
-export interface ModelInfo {
-  /** Context length (max_position_embeddings). */
-  maxContextTokens: number;
-  vocabSize: number;
-  /** The provider actually used (CUDA falls back to CPU when its libraries are missing). */
-  provider: ExecutionProvider;
-  dtype: 'float32' | 'float16';
-}
 
 export interface SequenceTimings {
   /** ms from arrival in the worker until the sequence joined the running batch (prefill started). */

@@ -6,7 +6,7 @@
  * one worker per GPU (worker i uses device i), and the cores are shared among them for the host-side work.
  */
 import { spawnSync } from 'node:child_process';
-import type { ExecutionProvider } from './protocol.js';
+import type { ExecutionProvider } from '../engine/session.js';
 
 /** GPUs `nvidia-smi -L` lists; 0 where it is missing or fails. */
 export function countGpus(): number {

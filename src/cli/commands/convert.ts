@@ -1,6 +1,6 @@
-import { existingFile, GRAPH_FLAGS, GRAPH_USAGE, graphOptions } from '../../modelgen/cli-flags.js';
 import { convertLlama2c } from '../../modelgen/convert-llama2c.js';
 import { type Command, parseCommandArgs, requireFlag } from '../command.js';
+import { existingFile, GRAPH_FLAGS, GRAPH_USAGE, graphOptions } from '../graph-flags.js';
 import { UsageError } from '../usage-error.js';
 
 export const convertCommand: Command = {

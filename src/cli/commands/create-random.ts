@@ -1,7 +1,7 @@
-import { existingFile, GRAPH_FLAGS, GRAPH_USAGE, graphOptions } from '../../modelgen/cli-flags.js';
 import { createRandomModel, DEFAULT_SEED } from '../../modelgen/create-random-model.js';
 import { isPresetName, PRESETS } from '../../modelgen/llama-config.js';
 import { type Command, intFlag, parseCommandArgs, requireFlag } from '../command.js';
+import { existingFile, GRAPH_FLAGS, GRAPH_USAGE, graphOptions } from '../graph-flags.js';
 import { UsageError } from '../usage-error.js';
 
 const PRESET_NAMES = Object.keys(PRESETS).join('|');

@@ -1,8 +1,8 @@
 import { GREEDY, type SamplingParams } from '../../engine/generation-params.js';
 import { type ModelConfig, readModelConfig } from '../../engine/model-config.js';
+import { EXECUTION_PROVIDERS } from '../../engine/session.js';
 import { loadTokenizer } from '../../tokenizer/load.js';
 import { type SequenceEvent, WorkerHandle } from '../../worker/handle.js';
-import { EXECUTION_PROVIDERS } from '../../worker/protocol.js';
 import {
   type Command,
   directoryFlag,

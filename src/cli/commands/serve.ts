@@ -2,9 +2,9 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
+import { EXECUTION_PROVIDERS } from '../../engine/session.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
 import { ensureDemoModel } from '../../server/demo-model.js';
-import { EXECUTION_PROVIDERS } from '../../worker/protocol.js';
 import {
   DEFAULT_PREFILL_CHUNK_TOKENS,
   defaultIntraOpThreads,

@@ -1,8 +1,8 @@
-/** Flags shared by the convert and create-random commands (used by those CLI commands only). */
+/** The graph flags shared by the convert and create-random commands. */
 import { existsSync } from 'node:fs';
-import { oneOfFlag } from '../cli/command.js';
-import { UsageError } from '../cli/usage-error.js';
-import { type LlamaGraphOptions, SERVING_GRAPH } from './llama-graph.js';
+import { type LlamaGraphOptions, SERVING_GRAPH } from '../modelgen/llama-graph.js';
+import { oneOfFlag } from './command.js';
+import { UsageError } from './usage-error.js';
 
 export const GRAPH_FLAGS = {
   dtype: { type: 'string' },
