@@ -106,12 +106,12 @@ test('generate: a prompt longer than the context is a one-line usage error namin
   assertOneLineError(
     await generate(['--model', modelDir, '--prompt', long]),
     2,
-    /302 tokens.*16.*context of 128/,
+    /302 prompt tokens \+ 16 --max-new-tokens = 318, more than the model's context of 128/,
   );
   assertOneLineError(
     await generate(['--model', modelDir, '--prompt', 'The machine', '--max-new-tokens', '125']),
     2,
-    /8 tokens and --max-new-tokens is 125: 133 is more than the model's context of 128 tokens/,
+    /8 prompt tokens \+ 125 --max-new-tokens = 133, more than the model's context of 128 tokens/,
   );
 });
 

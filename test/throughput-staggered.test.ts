@@ -69,7 +69,7 @@ test('8 greedy requests joining a running batch one after another get the tokens
     assert.equal(batched.length, PROMPTS.length);
     assertTokensAsAlone(batched, alone, (i) => PROMPTS[i]!);
     batched.forEach((run, i) => {
-      assert.equal(run.done.finishReason, 'length', run.done.error);
+      assert.equal(run.done.finishReason, 'length', run.done.error?.message);
       assert.equal(run.done.text, alone[i]!.done.text);
     });
     // They really were staggered: the first kept generating while each later one joined.

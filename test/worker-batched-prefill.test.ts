@@ -58,7 +58,7 @@ async function batchedPrefill(modelDir: string, options: Partial<WorkerOptions> 
     const steps = recordSteps(handle);
     const batched = await Promise.all(requests.map((req) => collect(handle, req)));
     batched.forEach((run) => {
-      assert.notEqual(run.done.finishReason, 'error', run.done.error);
+      assert.notEqual(run.done.finishReason, 'error', run.done.error?.message);
     });
     return {
       requestIds: requests.map((r) => r.promptIds),

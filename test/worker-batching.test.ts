@@ -109,7 +109,7 @@ test('sequences that join a running batch mid-way change nobody’s output', { s
   );
   const order = [first, second, third, fourth];
   runs.forEach((run) => {
-    assert.notEqual(run.done.finishReason, 'error', run.done.error);
+    assert.notEqual(run.done.finishReason, 'error', run.done.error?.message);
     const index = order.findIndex((r) => r.id === run.done.id);
     assert.deepEqual(tokenIds(run), tokenIds(alone[index]!), `sequence ${index}`);
   });
@@ -258,11 +258,15 @@ test('requests the worker cannot take end at once with a reason', { skip }, asyn
   const ids = tokenizer.encode('In the garden of forgotten code');
   const tooLong = await collect(handle, request(ids, { maxNewTokens: 120 }));
   assert.equal(tooLong.done.finishReason, 'error');
-  assert.match(tooLong.done.error!, /19 tokens.*120.*context of 128/);
+  assert.equal(tooLong.done.error!.kind, 'invalid-request');
+  assert.match(
+    tooLong.done.error!.message,
+    /19 prompt tokens \+ 120 max_new_tokens = 139, more than the model's context of 128/,
+  );
   const empty = await collect(handle, request([]));
   assert.equal(empty.done.finishReason, 'error');
   const outside = await collect(handle, request([1, 512]));
-  assert.match(outside.done.error!, /512 is outside the vocabulary/);
+  assert.match(outside.done.error!.message, /512 is outside the vocabulary/);
   const none = await collect(handle, request(ids, { maxNewTokens: 0 }));
   assert.deepEqual([none.done.finishReason, none.done.text, none.tokens.length], ['length', '', 0]);
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { GenerationRequest } from '../src/engine/generation-params.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
-import type { SequenceEvent } from '../src/worker/handle.js';
+import type { WorkerSequenceEvent } from '../src/worker/handle.js';
 import { tinyRandomModel } from './helpers/models.js';
 import { collect, type DoneEvent, recordSteps, request, startWorker } from './helpers/worker-runs.js';
 
@@ -64,7 +64,7 @@ test('terminate ends in-flight sequences with an error', async () => {
   });
   const { done } = await run;
   assert.equal(done.finishReason, 'error');
-  assert.match(done.error!, /worker ended/);
+  assert.match(done.error!.message, /worker ended/);
 });
 
 test('a worker that crashes fails what it held and reports the exit', async () => {
@@ -105,7 +105,7 @@ test('without streamTokens a sequence sends only its done: the same text, its to
     const stopping = { maxNewTokens: 12, ignoreEos: true };
     const streamed = await collect(handle, request(prompt, stopping));
     const steps = recordSteps(handle);
-    const events: SequenceEvent[] = [];
+    const events: WorkerSequenceEvent[] = [];
     await new Promise<void>((resolve) =>
       handle.submit(
         request(prompt, stopping),

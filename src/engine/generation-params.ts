@@ -30,9 +30,6 @@ export interface StoppingParams {
   ignoreEos: boolean;
 }
 
-/** Why a sequence ended, in OpenAI's words where they exist. */
-export type FinishReason = 'stop' | 'length' | 'cancelled' | 'timeout' | 'error';
-
 export interface GenerationRequest {
   /** Unique per sequence within one worker. */
   id: string;

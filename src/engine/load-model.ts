@@ -8,6 +8,9 @@ import { ModelRunner } from './model-runner.js';
 import { createSession, type ExecutionProvider } from './session.js';
 import { SlotKvCache } from './slot-kv-cache.js';
 
+/** Sequences decoded together in one step when the operator does not say. */
+export const DEFAULT_MAX_BATCH_SIZE = 16;
+
 /** Where and how one model is loaded: one session and a KV cache for its batch. */
 export interface ModelLoadOptions {
   modelDir: string;

@@ -1,8 +1,9 @@
 import type { StreamDecoder } from '../tokenizer/tokenizer.js';
-import type { FinishReason, GenerationRequest } from './generation-params.js';
+import type { GenerationRequest } from './generation-params.js';
 import { applyPenalties } from './logits-processors.js';
 import { type Rng, randomSeed, seededRng } from './rng.js';
 import { sampleToken } from './sampler.js';
+import type { FinishReason } from './sequence-result.js';
 import { StopStringMatcher } from './stop-strings.js';
 import { TokenHistory } from './token-history.js';
 

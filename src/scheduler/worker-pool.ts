@@ -1,27 +1,12 @@
-import type { FinishReason, GenerationRequest } from '../engine/generation-params.js';
+import type { GenerationRequest } from '../engine/generation-params.js';
 import type { ModelInfo } from '../engine/load-model.js';
-import { WorkerHandle } from '../worker/handle.js';
+import type { CancelReason } from '../engine/sequence-result.js';
+import { WorkerHandle, type WorkerSequenceEvent } from '../worker/handle.js';
 import type { WorkerOptions } from '../worker/protocol.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 
-/** What the pool tells the scheduler about one sequence. */
-export type PoolEvent =
-  | { type: 'dispatched'; worker: number }
-  | { type: 'token'; tokenId: number; text: string }
-  | {
-      type: 'done';
-      finishReason: FinishReason;
-      text: string;
-      promptTokens: number;
-      generatedTokens: number;
-      /** ms the sequence waited inside the worker for a batch slot. */
-      workerQueueMs?: number;
-      /** ms from arrival in the worker to its first token; absent when it generated none. */
-      workerFirstTokenMs?: number;
-      /** ms between consecutive tokens, as the worker produced them. */
-      interTokenMs?: number[];
-      error?: string;
-    };
+/** What the pool tells the scheduler about one sequence: the worker it went to, then that worker's events. */
+export type PoolEvent = { type: 'dispatched'; worker: number } | WorkerSequenceEvent;
 
 export type SequenceListener = (event: PoolEvent) => void;
 
@@ -109,29 +94,15 @@ export class WorkerPool {
     worker.handle.submit(
       request,
       (event) => {
-        if (event.type === 'token') {
-          listener({ type: 'token', tokenId: event.tokenId, text: event.text });
-          return;
-        }
-        worker.sequences.delete(request.id);
-        listener({
-          type: 'done',
-          finishReason: event.finishReason,
-          text: event.text,
-          promptTokens: event.promptTokens,
-          generatedTokens: event.generatedTokens,
-          workerQueueMs: event.timings.queueMs,
-          workerFirstTokenMs: event.timings.firstTokenMs,
-          interTokenMs: event.timings.interTokenMs,
-          error: event.error,
-        });
-        this.notifyCapacity();
+        if (event.type === 'done') worker.sequences.delete(request.id);
+        listener(event);
+        if (event.type === 'done') this.notifyCapacity();
       },
       streamTokens,
     );
   }
 
-  cancel(id: string, reason: 'cancelled' | 'timeout'): void {
+  cancel(id: string, reason: CancelReason): void {
     for (const worker of this.workers) {
       if (worker.sequences.has(id)) worker.handle.cancel(id, reason);
     }

@@ -69,11 +69,13 @@ async function* releasing(
 
 /** The request's token counts summed; it waited as long as its slowest sequence, its first token came first. */
 function statsOf(done: readonly SequenceDone[]): GenerationStats {
-  const firstTokens = done.flatMap((d) => (d.firstTokenMs === undefined ? [] : [d.firstTokenMs]));
+  const firstTokens = done.flatMap((d) =>
+    d.timings.firstTokenMs === undefined ? [] : [d.timings.firstTokenMs],
+  );
   return {
     promptTokens: done.reduce((sum, d) => sum + d.promptTokens, 0),
     generatedTokens: done.reduce((sum, d) => sum + d.generatedTokens, 0),
-    queueMs: Math.max(0, ...done.map((d) => d.queueMs)),
+    queueMs: Math.max(0, ...done.map((d) => d.timings.queueMs)),
     timeToFirstTokenMs: firstTokens.length > 0 ? Math.min(...firstTokens) : undefined,
   };
 }

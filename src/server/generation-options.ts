@@ -2,9 +2,7 @@ import type { ScoreParameters } from '../../schemas/score-parameters.js';
 import { KNOWN_SCORE_PARAMETERS } from '../../schemas/score-parameters.js';
 import type { SamplingParams, StoppingParams } from '../engine/generation-params.js';
 import type { ModelConfig } from '../engine/model-config.js';
-
-/** max_new_tokens when neither the request nor generation_config.json says (the Azure container's vLLM default). */
-const DEFAULT_MAX_NEW_TOKENS = 16;
+import { DEFAULT_MAX_NEW_TOKENS } from '../engine/request-limits.js';
 
 export interface GenerationOptions {
   sampling: SamplingParams;

@@ -10,7 +10,8 @@ export async function finishedSequences(events: AsyncIterable<SequenceEvent>): P
 
 /**
  * What a finished request answers when a sequence did not end normally (the first such decides): 408 for the
- * request timeout, 500 for a worker's error, 503 for a cancellation the client did not ask for (a shutdown).
+ * request timeout, 400 for a request the worker refused as one it cannot run, 500 for a worker's failure, 503
+ * for a cancellation the client did not ask for (a shutdown).
  */
 export function checkOutcome(done: readonly SequenceDone[], timeoutMs: number): void {
   for (const sequence of done) {
@@ -22,11 +23,9 @@ export function checkOutcome(done: readonly SequenceDone[], timeoutMs: number): 
       );
     }
     if (sequence.finishReason === 'error') {
-      throw new HttpError(
-        500,
-        'InternalServerError',
-        `generation failed: ${sequence.error ?? 'unknown error'}`,
-      );
+      const message = sequence.error?.message ?? 'unknown error';
+      if (sequence.error?.kind === 'invalid-request') throw new HttpError(400, 'BadRequest', message);
+      throw new HttpError(500, 'InternalServerError', `generation failed: ${message}`);
     }
     if (sequence.finishReason === 'cancelled') {
       throw new HttpError(503, 'ServiceUnavailable', 'generation was cancelled');

@@ -1,3 +1,4 @@
+import { contextOverflow } from '../engine/request-limits.js';
 import { HttpError } from './http-error.js';
 
 /**
@@ -27,11 +28,6 @@ export function checkContext(
   maxNewTokens: number,
   context: number,
 ): void {
-  if (promptTokens + maxNewTokens > context) {
-    throw HttpError.badField(
-      field,
-      `${promptTokens} prompt tokens + ${maxNewTokens} max_new_tokens = ${promptTokens + maxNewTokens}, ` +
-        `more than the model's context of ${context} tokens`,
-    );
-  }
+  const overflow = contextOverflow(promptTokens, maxNewTokens, context);
+  if (overflow !== undefined) throw HttpError.badField(field, overflow);
 }

@@ -1,14 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { FinishReason, GenerationRequest } from '../engine/generation-params.js';
+import type { GenerationRequest } from '../engine/generation-params.js';
 import type { ModelConfig } from '../engine/model-config.js';
 import type { ModelRunner } from '../engine/model-runner.js';
+import { contextOverflow, vocabularyViolation } from '../engine/request-limits.js';
 import { Sequence } from '../engine/sequence.js';
+import type { CancelReason, FinishReason, SequenceError } from '../engine/sequence-result.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { errorMessage } from './error-message.js';
 import type { WorkerEvent, WorkerOptions } from './protocol.js';
-
-type CancelReason = 'cancelled' | 'timeout';
 
 /** A sequence and when things happened to it (performance.now() ms). */
 interface Entry {
@@ -92,20 +92,15 @@ export class BatchLoop {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private refusal(request: GenerationRequest): string | undefined {
-    if (this.draining) return 'the worker is shutting down';
+  private refusal(request: GenerationRequest): SequenceError | undefined {
+    if (this.draining) return { kind: 'failed', message: 'the worker is shutting down' };
     const { promptIds } = request;
-    if (promptIds.length === 0) return 'the prompt has no tokens';
-    const bad = promptIds.find((id) => !Number.isInteger(id) || id < 0 || id >= this.config.vocabSize);
-    if (bad !== undefined) return `token id ${bad} is outside the vocabulary of ${this.config.vocabSize}`;
-    const needed = promptIds.length + request.stopping.maxNewTokens;
-    if (needed > this.config.contextTokens) {
-      return (
-        `the prompt has ${promptIds.length} tokens and max_new_tokens is ${request.stopping.maxNewTokens}: ` +
-        `${needed} is more than the model's context of ${this.config.contextTokens} tokens`
-      );
-    }
-    return undefined;
+    const invalid =
+      promptIds.length === 0
+        ? 'the prompt has no tokens'
+        : (vocabularyViolation(promptIds, this.config.vocabSize) ??
+          contextOverflow(promptIds.length, request.stopping.maxNewTokens, this.config.contextTokens));
+    return invalid === undefined ? undefined : { kind: 'invalid-request', message: invalid };
   }
 
   private startLoop(): void {
@@ -163,7 +158,8 @@ export class BatchLoop {
     } catch (err) {
       this.waiting.splice(0, group.length);
       this.runner.cache.release(ids);
-      for (const entry of group) this.finish(entry, 'error', `prefill failed: ${errorMessage(err)}`);
+      const error = { kind: 'failed', message: `prefill failed: ${errorMessage(err)}` } as const;
+      for (const entry of group) this.finish(entry, 'error', error);
       return;
     }
     this.lastPrefillSize = group.length;
@@ -205,9 +201,10 @@ export class BatchLoop {
       logits = await this.runner.decode(entries.map((e) => e.sequence.lastTokenId));
     } catch (err) {
       this.runner.cache.release(rows);
+      const error = { kind: 'failed', message: `decode step failed: ${errorMessage(err)}` } as const;
       for (const entry of entries) {
         this.running.delete(entry.sequence.request.id);
-        this.finish(entry, 'error', `decode step failed: ${errorMessage(err)}`);
+        this.finish(entry, 'error', error);
       }
       return;
     }
@@ -239,7 +236,7 @@ export class BatchLoop {
     return true;
   }
 
-  private finish(entry: Entry, finishReason: FinishReason, error?: string): void {
+  private finish(entry: Entry, finishReason: FinishReason, error?: SequenceError): void {
     const now = performance.now();
     const { sequence } = entry;
     this.emit({

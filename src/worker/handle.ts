@@ -2,11 +2,12 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { GenerationRequest } from '../engine/generation-params.js';
 import type { ModelInfo } from '../engine/load-model.js';
+import { type CancelReason, emptyResult } from '../engine/sequence-result.js';
 import type { WorkerCommand, WorkerEvent, WorkerOptions } from './protocol.js';
 
-/** What one sequence's listener receives: its tokens, then exactly one 'done'. */
-export type SequenceEvent = Extract<WorkerEvent, { type: 'token' | 'done' }>;
-export type SequenceEventListener = (event: SequenceEvent) => void;
+/** What one sequence's listener receives from its worker: its tokens, then exactly one 'done'. */
+export type WorkerSequenceEvent = Extract<WorkerEvent, { type: 'token' | 'done' }>;
+export type WorkerSequenceListener = (event: WorkerSequenceEvent) => void;
 export type StepEvent = Extract<WorkerEvent, { type: 'step' }>;
 export type LogEvent = Extract<WorkerEvent, { type: 'log' }>;
 
@@ -30,7 +31,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   readonly ready: Promise<ModelInfo>;
   private readonly worker: Worker;
   /** In-flight sequences: who hears their events, and their prompt length (for a 'done' the worker never sent). */
-  private readonly sequences = new Map<string, { listener: SequenceEventListener; promptTokens: number }>();
+  private readonly sequences = new Map<string, { listener: WorkerSequenceListener; promptTokens: number }>();
   /** Set once the end is expected: a shutdown, terminate or failed load. */
   private stopping = false;
   private loaded = false;
@@ -81,14 +82,14 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
    * Queues a sequence in the worker; `listener` gets its 'token' events (only with streamTokens, the default)
    * and one 'done'.
    */
-  submit(request: GenerationRequest, listener: SequenceEventListener, streamTokens = true): void {
+  submit(request: GenerationRequest, listener: WorkerSequenceListener, streamTokens = true): void {
     if (this.sequences.has(request.id)) throw new Error(`sequence ${request.id} is already in this worker`);
     this.sequences.set(request.id, { listener, promptTokens: request.promptIds.length });
     this.post({ type: 'submit', request, streamTokens });
   }
 
   /** Ends a sequence at the next step boundary; its 'done' carries `reason`. */
-  cancel(id: string, reason: 'cancelled' | 'timeout'): void {
+  cancel(id: string, reason: CancelReason): void {
     if (this.sequences.has(id)) this.post({ type: 'cancel', id, reason });
   }
 
@@ -138,16 +139,8 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     const held = [...this.sequences];
     this.sequences.clear();
     for (const [id, { listener, promptTokens }] of held) {
-      listener({
-        type: 'done',
-        id,
-        finishReason: 'error',
-        text: '',
-        promptTokens,
-        generatedTokens: 0,
-        timings: { queueMs: 0, interTokenMs: [], totalMs: 0 },
-        error: `worker ended: ${message}`,
-      });
+      const error = { kind: 'failed', message: `worker ended: ${message}` } as const;
+      listener({ type: 'done', id, ...emptyResult(promptTokens, 'error', error) });
     }
   }
 }

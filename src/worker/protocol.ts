@@ -2,8 +2,9 @@
  * The messages between the main thread and a worker thread. One worker holds one ONNX Runtime session
  * and runs the batching loop; everything that crosses the boundary is structured-clone data.
  */
-import type { FinishReason, GenerationRequest } from '../engine/generation-params.js';
+import type { GenerationRequest } from '../engine/generation-params.js';
 import type { ModelInfo, ModelLoadOptions } from '../engine/load-model.js';
+import type { CancelReason, SequenceResult } from '../engine/sequence-result.js';
 
 /** The model to load (the pool passes the worker index as the CUDA device), and how to batch. */
 export interface WorkerOptions extends ModelLoadOptions {
@@ -18,7 +19,7 @@ export type WorkerCommand =
    * sends only its 'done': no message, and no main-thread wake-up, per decode step.
    */
   | { type: 'submit'; request: GenerationRequest; streamTokens: boolean }
-  | { type: 'cancel'; id: string; reason: 'cancelled' | 'timeout' }
+  | { type: 'cancel'; id: string; reason: CancelReason }
   | { type: 'shutdown' }
   /**
    * Exit now, dropping what is in flight. The worker exits between two runs: terminating a thread inside an
@@ -31,17 +32,6 @@ export type WorkerCommand =
    */
   | { type: 'commands'; commands: WorkerCommand[] };
 
-export interface SequenceTimings {
-  /** ms from arrival in the worker until the sequence joined the running batch (prefill started). */
-  queueMs: number;
-  /** ms from arrival in the worker to the first generated token; absent when it generated none. */
-  firstTokenMs?: number;
-  /** ms between each generated token and the one before it: one fewer than the tokens. */
-  interTokenMs: number[];
-  /** ms from arrival in the worker to the end. */
-  totalMs: number;
-}
-
 /** Worker → main. */
 export type WorkerEvent =
   | { type: 'ready'; info: ModelInfo }
@@ -52,18 +42,8 @@ export type WorkerEvent =
    * only for sequences submitted with streamTokens.
    */
   | { type: 'token'; id: string; tokenId: number; text: string }
-  | {
-      type: 'done';
-      id: string;
-      finishReason: FinishReason;
-      /** The whole continuation (without the prompt), cut before any stop string. */
-      text: string;
-      promptTokens: number;
-      generatedTokens: number;
-      timings: SequenceTimings;
-      /** Set when finishReason is 'error'. */
-      error?: string;
-    }
+  /** Its timings count from its arrival in the worker. */
+  | ({ type: 'done'; id: string } & SequenceResult)
   /**
    * After every decode step: how many sequences ran in it, how many wait for a slot, and how many the prefill
    * run just before it took together (0: there was none). Held back until the next other event, or at most

@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { type GenerationRequest, GREEDY } from '../../src/engine/generation-params.js';
 import { loadTokenizer } from '../../src/tokenizer/load.js';
-import { type SequenceEvent, type StepEvent, WorkerHandle } from '../../src/worker/handle.js';
+import { type StepEvent, WorkerHandle, type WorkerSequenceEvent } from '../../src/worker/handle.js';
 import type { WorkerOptions } from '../../src/worker/protocol.js';
 
-export type DoneEvent = Extract<SequenceEvent, { type: 'done' }>;
-export type TokenEvent = Extract<SequenceEvent, { type: 'token' }>;
+export type DoneEvent = Extract<WorkerSequenceEvent, { type: 'done' }>;
+export type TokenEvent = Extract<WorkerSequenceEvent, { type: 'token' }>;
 
 export interface SequenceRun {
   tokens: TokenEvent[];

@@ -1,8 +1,10 @@
 import { GREEDY, type SamplingParams } from '../../engine/generation-params.js';
 import { type ModelConfig, readModelConfig } from '../../engine/model-config.js';
+import { contextOverflow, DEFAULT_MAX_NEW_TOKENS } from '../../engine/request-limits.js';
+import type { SequenceResult } from '../../engine/sequence-result.js';
 import { EXECUTION_PROVIDERS } from '../../engine/session.js';
 import { loadTokenizer } from '../../tokenizer/load.js';
-import { type SequenceEvent, WorkerHandle } from '../../worker/handle.js';
+import { WorkerHandle } from '../../worker/handle.js';
 import {
   type Command,
   directoryFlag,
@@ -22,7 +24,7 @@ Sampling defaults come from the model's generation_config.json (greedy when it s
 
   --model DIR           model directory (env MODEL_DIR)
   --prompt TEXT         the prompt
-  --max-new-tokens N    tokens to generate at most (default: generation_config's, else 16)
+  --max-new-tokens N    tokens to generate at most (default: generation_config's, else ${DEFAULT_MAX_NEW_TOKENS})
   --greedy              always take the most likely token
   --temperature T       sampling temperature (0 = greedy)
   --top-p P             nucleus sampling mass, (0, 1]
@@ -80,17 +82,18 @@ export const generateCommand: Command = {
     const maxNewTokens = intFlag(
       'max-new-tokens',
       values['max-new-tokens'],
-      config.generationDefaults.maxNewTokens ?? 16,
+      config.generationDefaults.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS,
       1,
     );
     const sampling = samplingParams(values, config.generationDefaults);
     const promptIds = tokenizer.encode(prompt);
-    if (promptIds.length + maxNewTokens > config.contextTokens) {
-      throw new UsageError(
-        `the prompt has ${promptIds.length} tokens and --max-new-tokens is ${maxNewTokens}: ` +
-          `${promptIds.length + maxNewTokens} is more than the model's context of ${config.contextTokens} tokens`,
-      );
-    }
+    const overflow = contextOverflow(
+      promptIds.length,
+      maxNewTokens,
+      config.contextTokens,
+      '--max-new-tokens',
+    );
+    if (overflow !== undefined) throw new UsageError(overflow);
 
     const worker = new WorkerHandle({
       modelDir,
@@ -104,7 +107,7 @@ export const generateCommand: Command = {
     try {
       await worker.ready;
       process.stdout.write(prompt);
-      const done = await new Promise<Extract<SequenceEvent, { type: 'done' }>>((resolve) => {
+      const done = await new Promise<SequenceResult>((resolve) => {
         worker.submit(
           { id: 'generate', promptIds, sampling, stopping: { maxNewTokens, stop: [], ignoreEos: false } },
           (event) => {
@@ -114,7 +117,7 @@ export const generateCommand: Command = {
         );
       });
       process.stdout.write('\n');
-      if (done.finishReason === 'error') throw new Error(done.error ?? 'generation failed');
+      if (done.finishReason === 'error') throw new Error(done.error?.message ?? 'generation failed');
     } finally {
       await worker.terminate();
     }

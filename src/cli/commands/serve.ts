@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
+import { DEFAULT_MAX_BATCH_SIZE } from '../../engine/load-model.js';
 import { EXECUTION_PROVIDERS } from '../../engine/session.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
 import { ensureDemoModel } from '../../server/demo-model.js';
@@ -66,7 +67,7 @@ const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also r
   --request-timeout-ms N       REQUEST_TIMEOUT_MS       408 after this long (default 90000)
   --max-prompts N              MAX_PROMPTS              prompts per request (default 16)
   --body-limit BYTES           BODY_LIMIT               413 above this (default 1048576)
-  --max-batch-size N           MAX_BATCH_SIZE           sequences per decode step per worker (default 16)
+  --max-batch-size N           MAX_BATCH_SIZE           sequences per decode step per worker (default ${DEFAULT_MAX_BATCH_SIZE})
   --prefill-chunk-tokens N     PREFILL_CHUNK_TOKENS     prompt tokens per prefill run, between decode steps (default ${DEFAULT_PREFILL_CHUNK_TOKENS})
   --intra-op-threads N         INTRA_OP_THREADS         ONNX Runtime threads per worker (default cores / workers)
   --shutdown-timeout-ms N      SHUTDOWN_TIMEOUT_MS      SIGTERM: wait this long for in-flight requests (default 30000)
@@ -83,7 +84,7 @@ export const serveCommand: Command = {
     const port = intFlag('port', values.port, 5001, 0, 65535);
     const host = values.host ?? '127.0.0.1';
     const level = oneOfFlag('log-level', values['log-level'], LOG_LEVELS, 'info');
-    const maxBatchSize = intFlag('max-batch-size', values['max-batch-size'], 16, 1, 1024);
+    const maxBatchSize = intFlag('max-batch-size', values['max-batch-size'], DEFAULT_MAX_BATCH_SIZE, 1, 1024);
     const prefillChunkTokens = intFlag(
       'prefill-chunk-tokens',
       values['prefill-chunk-tokens'],

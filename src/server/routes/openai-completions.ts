@@ -8,6 +8,7 @@ import {
   completionResponseSchema,
 } from '../../../schemas/openai-completion-response.js';
 import type { OpenAiErrorResponse } from '../../../schemas/openai-error.js';
+import { vocabularyViolation } from '../../engine/request-limits.js';
 import type { App } from '../app.js';
 import { clientGeneration } from '../client-generation.js';
 import { HttpError } from '../http-error.js';
@@ -38,10 +39,8 @@ function promptIdsOf(
   const { vocabSize, contextTokens } = model.config;
   return prompts.map((p, index) => {
     const field = prompts.length === 1 ? 'prompt' : `prompt[${index}]`;
-    const outside = typeof p === 'string' ? undefined : p.find((id) => id >= vocabSize);
-    if (outside !== undefined) {
-      throw HttpError.badField(field, `token id ${outside} is outside the vocabulary of ${vocabSize}`);
-    }
+    const outside = typeof p === 'string' ? undefined : vocabularyViolation(p, vocabSize);
+    if (outside !== undefined) throw HttpError.badField(field, outside);
     const ids = typeof p === 'string' ? model.tokenizer.encode(p) : p;
     checkContext(field, ids.length, limits.maxNewTokens, contextTokens);
     return ids;
