@@ -95,13 +95,13 @@ export class DecodeLoop {
     const prefillStarted = performance.now();
     for (const row of rows) {
       await runner.prefill(row, this.ids);
-      runner.cache.join(row);
+      runner.join(row);
     }
     const prefillMs = (performance.now() - prefillStarted) / batch;
     const started = performance.now();
-    for (let i = 0; i < this.decodeSteps; i++) await runner.decode(tokens);
+    for (let i = 0; i < this.decodeSteps; i++) await runner.decode(rows, tokens);
     const tokensPerS = (batch * this.decodeSteps) / ((performance.now() - started) / 1000);
-    runner.cache.release(rows);
+    runner.release(rows);
     return { tokensPerS, prefillMs };
   }
 

@@ -39,18 +39,24 @@ export function checkedKvOutputs(outputs: Outputs, layout: IoLayout, rows: numbe
 /**
  * Where the keys and values of past positions live between runs, and the attention mask and positions that
  * go with them. A sequence is prefilled (alone in chunks, or its whole prompt in one run with others), then
- * joins the running batch, which decode steps advance one token per row; it leaves when it ends.
+ * joins the running batch, which decode steps advance one token per row; it leaves when it ends. Both
+ * implementations (HostKvCache, SlotKvCache) take a sequence in only in afterPrefill: a run that throws between
+ * the feeds and the after-call leaves the cache as it was.
  */
 export interface KvCache {
-  /** Sequence ids of the running batch, in row order. */
+  /** Sequence ids of the running batch, in row order (an order of the cache's own: see each implementation). */
   readonly rows: readonly string[];
   /**
    * Past, mask and positions for running `counts[i]` more tokens of each sequence `ids[i]` outside the batch in
    * one run. Several sequences only when none has anything cached yet: rows left-padded to the longest (see
-   * prefill-rows.ts).
+   * prefill-rows.ts). It only reads: a sequence's first chunk gets an empty past and takes no row yet, a later
+   * chunk gets its own cached positions as past. Throws, changing nothing, when the new sequences would not fit.
    */
   prefillFeeds(ids: readonly string[], counts: readonly number[]): Feeds;
-  /** Takes that run's outputs (real positions only) as the sequences' caches. */
+  /**
+   * Takes that run's outputs (real positions only) as the sequences' caches: a sequence seen for the first
+   * time takes its place here (a row of the prefill run's own block on the host, a free slot row in place).
+   */
   afterPrefill(ids: readonly string[], counts: readonly number[], outputs: Outputs): void;
   /** Moves a prefilled sequence into the running batch (as the last row). */
   join(id: string): void;

@@ -6,11 +6,12 @@ import { leftPadded } from './prefill-rows.js';
 
 /**
  * Runs the decoder graph: a prefill chunk of one sequence or first chunks of several, or a decode step of the
- * whole running batch.
- * It returns float32 logits of each sequence's last position; what to do with them is the caller's.
+ * whole running batch. It alone talks to the KV cache: a sequence is prefilled, joins the batch, and is
+ * released, and the cache's rows follow. It returns float32 logits of each sequence's last position; what to
+ * do with them is the caller's.
  */
 export class ModelRunner {
-  readonly cache: KvCache;
+  private readonly cache: KvCache;
   private readonly session: InferenceSession;
   private readonly layout: IoLayout;
   /** Only what the next step needs: outputs not fetched are not copied out of ONNX Runtime. */
@@ -42,17 +43,39 @@ export class ModelRunner {
     return this.lastLogits(outputs, ids.length);
   }
 
-  /** One token per running row (in `cache.rows` order); one logits row back per sequence. */
-  async decode(tokenIds: readonly number[]): Promise<Float32Array[]> {
-    const outputs = await this.run(
-      this.cache.decodeFeeds(),
-      tokenIds.map((id) => [id]),
-    );
-    this.cache.afterDecode(outputs);
-    return this.lastLogits(outputs, tokenIds.length);
+  /** Moves a sequence whose whole prompt is prefilled into the decode batch. */
+  join(id: string): void {
+    this.cache.join(id);
   }
 
-  release(): Promise<void> {
+  /** Forgets sequences, in the batch or still prefilling (unknown ids are ignored). */
+  release(ids: readonly string[]): void {
+    this.cache.release(ids);
+  }
+
+  /**
+   * One decode step of the whole batch: `tokenIds[i]` is the next input of sequence `ids[i]`, and `ids` must be
+   * exactly the sequences that joined and were not released, in any order. One logits row back per sequence,
+   * in the order of `ids` (the cache keeps its rows in an order of its own).
+   */
+  async decode(ids: readonly string[], tokenIds: readonly number[]): Promise<Float32Array[]> {
+    const rows = this.cache.rows;
+    const given = new Map(ids.map((id, i) => [id, i]));
+    if (rows.length !== ids.length || rows.some((id) => !given.has(id))) {
+      throw new Error(`decode was given sequences [${ids.join(', ')}], the batch holds [${rows.join(', ')}]`);
+    }
+    const outputs = await this.run(
+      this.cache.decodeFeeds(),
+      rows.map((id) => [tokenIds[given.get(id)!]!]),
+    );
+    this.cache.afterDecode(outputs);
+    const logits = this.lastLogits(outputs, rows.length);
+    const byId = new Map(rows.map((id, row) => [id, logits[row]!]));
+    return ids.map((id) => byId.get(id)!);
+  }
+
+  /** Releases the session: the runner is not used after this. */
+  close(): Promise<void> {
     return this.session.release();
   }
 

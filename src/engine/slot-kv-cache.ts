@@ -44,8 +44,20 @@ interface RowWrite {
  * first B rows as past in place; sequences still prefilling take the rows after them, and a later prefill
  * chunk passes its own row (first chunks, alone or several left-padded together, have an empty past). A run's
  * new K/V (its real positions, not the pads) is copied into its rows at their lengths: O(new) per step. A
- * leaving sequence's row is filled by moving the last row into it. `cap` follows the longest sequence (rounded up to
- * CAP_STEP); changing it re-lays the rows out inside the same buffers.
+ * leaving sequence's row is filled by moving the last row into it. `cap` follows the longest sequence (rounded
+ * up to CAP_STEP); changing it re-lays the rows out inside the same buffers.
+ *
+ * One layer's key buffer (values alike), B = 3 running, 1 prefilling, maxRows = 5, cap = 32:
+ *
+ *   row  slot   head 0: positions 0..cap-1     head 1            ...  head kvHeads-1
+ *   0    a      [a0 a1 ... a(len-1) . . . . ]  [a0 a1 ... . . ]  ...  ← running: rows 0..B-1, a decode
+ *   1    c      [c0 c1 c2 ... . . . . . . . ]  [...]                     step's past is these rows in place,
+ *   2    b      [b0 ... . . . . . . . . . . ]  [...]                     [B, kvHeads, cap, headDim]
+ *   3    d      [d0 ... d(len-1) . . . . . .]  [...]             ← prefilling: its next chunk's past is
+ *   4    (free)                                                     this one row, [1, kvHeads, cap, headDim]
+ *
+ * Rows are `slots` (ids) and `lengths` (positions filled); `.` is room not yet written. Row order is not join
+ * order: here a, x, b and c joined in that order, then x left and c, the last running row, moved into x's row.
  */
 export class SlotKvCache implements KvCache {
   private readonly layout: IoLayout;
@@ -74,15 +86,15 @@ export class SlotKvCache implements KvCache {
   }
 
   prefillFeeds(ids: readonly string[], counts: readonly number[]): Feeds {
-    for (const id of ids) {
-      if (this.slots.includes(id)) continue;
-      if (this.slots.length >= this.maxRows) {
-        throw new Error(`the KV cache has room for ${this.maxRows} sequences`);
-      }
-      this.slots.push(id);
-      this.lengths.push(0);
+    const fresh = ids.filter((id) => !this.slots.includes(id)).length;
+    if (this.slots.length + fresh > this.maxRows) {
+      throw new Error(`the KV cache has room for ${this.maxRows} sequences`);
     }
-    const lengths = ids.map((id) => this.lengths[this.rowOf(id)]!);
+    // A sequence without a row yet has nothing cached: its row is taken in afterPrefill.
+    const lengths = ids.map((id) => {
+      const row = this.slots.indexOf(id);
+      return row === -1 ? 0 : this.lengths[row]!;
+    });
     if (ids.length > 1 && lengths.some((length) => length > 0)) {
       throw new Error('only first chunks are prefilled several at once');
     }
@@ -103,6 +115,11 @@ export class SlotKvCache implements KvCache {
   }
 
   afterPrefill(ids: readonly string[], counts: readonly number[], outputs: Outputs): void {
+    for (const id of ids) {
+      if (this.slots.includes(id)) continue;
+      this.slots.push(id);
+      this.lengths.push(0);
+    }
     const { width, pads } = leftPads(counts);
     const writes = ids.map((id, i) => {
       const row = this.rowOf(id);

@@ -10,9 +10,16 @@ import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { errorMessage } from './error-message.js';
 import type { WorkerEvent, WorkerOptions } from './protocol.js';
 
-/** A sequence and when things happened to it (performance.now() ms). */
-interface Entry {
+/**
+ * Where a sequence is in the loop: waiting for its first prefill run, prefilling (some of its prompt's chunks
+ * are in the KV cache), running (in the decode batch), ended (its 'done' sent, nothing of it left in the cache).
+ */
+type Phase = 'waiting' | 'prefilling' | 'running' | 'ended';
+
+/** A sequence the loop holds, its phase, and when things happened to it (performance.now() ms). */
+interface Held {
   sequence: Sequence;
+  phase: Phase;
   /** Send a 'token' event per token (else only 'done'). */
   streamTokens: boolean;
   arrivedAt: number;
@@ -30,7 +37,7 @@ interface Entry {
  * ended and cancelled ones leave, and the head of the queue is prefilled one chunk at a time (so the running
  * ones keep producing tokens) and joins the batch when its prompt is in; short prompts waiting together are
  * prefilled in one run (a run costs about the same for one row as for several). At most maxBatchSize run at
- * once.
+ * once. Each sequence's phase lives in its `Held` alone; the runner keeps the KV cache in step with it.
  */
 export class BatchLoop {
   private readonly runner: ModelRunner;
@@ -38,11 +45,9 @@ export class BatchLoop {
   private readonly tokenizer: Tokenizer;
   private readonly options: Pick<WorkerOptions, 'maxBatchSize' | 'prefillChunkTokens'>;
   private readonly emit: (event: WorkerEvent) => void;
-  private readonly waiting: Entry[] = [];
-  private readonly running = new Map<string, Entry>();
+  /** Every sequence not ended, in arrival order. */
+  private readonly held = new Map<string, Held>();
   private readonly cancels = new Map<string, CancelReason>();
-  /** Sequences in this turn's prefill run (0: none), reported with the decode step after it. */
-  private lastPrefillSize = 0;
   private looping = false;
   private draining = false;
   private readonly idleWaiters: (() => void)[] = [];
@@ -63,26 +68,26 @@ export class BatchLoop {
 
   /** Queues a sequence; with streamTokens each generated token is emitted as it comes, else only its 'done'. */
   submit(request: GenerationRequest, streamTokens: boolean): void {
-    const entry: Entry = {
+    const held: Held = {
       sequence: new Sequence(request, this.config.eosTokenIds, this.tokenizer.createStreamDecoder()),
+      phase: 'waiting',
       streamTokens,
       arrivedAt: performance.now(),
       interTokenMs: [],
       prefilled: 0,
     };
     const refusal = this.refusal(request);
-    if (refusal !== undefined) this.finish(entry, 'error', refusal);
-    else if (request.stopping.maxNewTokens === 0) this.finish(entry, 'length');
+    if (refusal !== undefined) this.end(held, 'error', refusal);
+    else if (request.stopping.maxNewTokens === 0) this.end(held, 'length');
     else {
-      this.waiting.push(entry);
+      this.held.set(request.id, held);
       this.startLoop();
     }
   }
 
   /** Takes effect at the next step boundary; ids that already ended are ignored. */
   cancel(id: string, reason: CancelReason): void {
-    if (this.running.has(id) || this.waiting.some((e) => e.sequence.request.id === id))
-      this.cancels.set(id, reason);
+    if (this.held.has(id)) this.cancels.set(id, reason);
   }
 
   /** Refuses new sequences and resolves once every accepted one has ended. */
@@ -103,6 +108,11 @@ export class BatchLoop {
     return invalid === undefined ? undefined : { kind: 'invalid-request', message: invalid };
   }
 
+  /** The sequences in `phases`, in arrival order. */
+  private inPhase(...phases: Phase[]): Held[] {
+    return [...this.held.values()].filter((held) => phases.includes(held.phase));
+  }
+
   private startLoop(): void {
     if (this.looping) return;
     this.looping = true;
@@ -110,13 +120,13 @@ export class BatchLoop {
   }
 
   private async loop(): Promise<void> {
-    while (this.waiting.length > 0 || this.running.size > 0) {
+    while (this.held.size > 0) {
       // Let 'submit' and 'cancel' messages in between steps, and before the first one the rest of the
       // submissions that started the loop, so that they are prefilled together.
       await nextTurn();
       this.applyCancels();
-      await this.prefill();
-      await this.decodeStep();
+      const prefilled = await this.prefill();
+      await this.decodeStep(prefilled);
     }
     this.looping = false;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -126,119 +136,122 @@ export class BatchLoop {
     if (this.cancels.size === 0) return;
     const ended: string[] = [];
     for (const [id, reason] of this.cancels) {
-      const index = this.waiting.findIndex((e) => e.sequence.request.id === id);
-      const entry = this.running.get(id) ?? this.waiting[index];
-      if (!entry) continue;
-      if (index !== -1) this.waiting.splice(index, 1);
-      this.running.delete(id);
+      const held = this.held.get(id);
+      if (!held) continue;
       ended.push(id);
-      this.finish(entry, reason);
+      this.end(held, reason);
     }
     this.cancels.clear();
-    this.runner.cache.release(ended);
+    this.runner.release(ended);
   }
 
   /**
    * One prefill run, when the batch has room: the next chunk of the oldest waiting prompt, or, when its whole
    * prompt fits in one chunk, it and the prompts right behind it that do too, as many as there are free slots.
+   * Returns how many sequences the run took (0: there was none).
    */
-  private async prefill(): Promise<void> {
-    this.lastPrefillSize = 0;
+  private async prefill(): Promise<number> {
     const group = this.prefillGroup();
-    if (group.length === 0) return;
-    const ids = group.map((entry) => entry.sequence.request.id);
-    const chunks = group.map((entry) => {
-      entry.startedAt ??= performance.now();
-      const { promptIds } = entry.sequence.request;
-      return promptIds.slice(entry.prefilled, entry.prefilled + this.options.prefillChunkTokens);
+    if (group.length === 0) return 0;
+    const ids = group.map((held) => held.sequence.request.id);
+    const chunks = group.map((held) => {
+      held.startedAt ??= performance.now();
+      const { promptIds } = held.sequence.request;
+      return promptIds.slice(held.prefilled, held.prefilled + this.options.prefillChunkTokens);
     });
     let logits: Float32Array[];
     try {
       logits = await this.runner.prefillBatch(ids, chunks);
     } catch (err) {
-      this.waiting.splice(0, group.length);
-      this.runner.cache.release(ids);
+      this.runner.release(ids);
       const error = { kind: 'failed', message: `prefill failed: ${errorMessage(err)}` } as const;
-      for (const entry of group) this.finish(entry, 'error', error);
-      return;
+      for (const held of group) this.end(held, 'error', error);
+      return 0;
     }
-    this.lastPrefillSize = group.length;
     const head = group[0]!;
     head.prefilled += chunks[0]!.length;
-    if (head.prefilled < head.sequence.request.promptIds.length) return;
+    if (head.prefilled < head.sequence.request.promptIds.length) {
+      head.phase = 'prefilling';
+      return group.length;
+    }
     // Every one in a group of several had its whole prompt in: all join, in order.
-    this.waiting.splice(0, group.length);
-    group.forEach((entry, row) => {
-      entry.prefilled = entry.sequence.request.promptIds.length;
-      const { id } = entry.sequence.request;
-      if (this.acceptToken(entry, entry.sequence.pickNext(logits[row]!))) {
-        this.runner.cache.release([id]);
-      } else {
-        this.runner.cache.join(id);
-        this.running.set(id, entry);
+    group.forEach((held, row) => {
+      held.prefilled = held.sequence.request.promptIds.length;
+      const { id } = held.sequence.request;
+      this.accept(held, held.sequence.pickNext(logits[row]!));
+      if (held.phase === 'ended') this.runner.release([id]);
+      else {
+        this.runner.join(id);
+        held.phase = 'running';
       }
     });
+    return group.length;
   }
 
   /** The waiting sequences the next prefill run takes, oldest first (never skipping the oldest). */
-  private prefillGroup(): Entry[] {
-    const free = this.options.maxBatchSize - this.running.size;
-    const fitsOneChunk = (entry: Entry) =>
-      entry.prefilled === 0 && entry.sequence.request.promptIds.length <= this.options.prefillChunkTokens;
-    if (free <= 0 || this.waiting.length === 0) return [];
-    const end = this.waiting.findIndex((entry, i) => i >= free || !fitsOneChunk(entry));
+  private prefillGroup(): Held[] {
+    const free = this.options.maxBatchSize - this.inPhase('running').length;
+    const queue = this.inPhase('waiting', 'prefilling');
+    const fitsOneChunk = (held: Held) =>
+      held.phase === 'waiting' && held.sequence.request.promptIds.length <= this.options.prefillChunkTokens;
+    if (free <= 0 || queue.length === 0) return [];
+    const end = queue.findIndex((held, i) => i >= free || !fitsOneChunk(held));
     // A head whose prompt takes several chunks is prefilled alone, a chunk at a time.
-    return this.waiting.slice(0, end === -1 ? undefined : Math.max(1, end));
+    return queue.slice(0, end === -1 ? undefined : Math.max(1, end));
   }
 
-  /** One token for every running sequence; the ones that end leave the batch. */
-  private async decodeStep(): Promise<void> {
-    const rows = [...this.runner.cache.rows];
-    if (rows.length === 0) return;
-    const entries = rows.map((id) => this.running.get(id)!);
+  /**
+   * One token for every running sequence; the ones that end leave the batch. `prefillBatchSize`: how many the
+   * prefill run just before took, for the step's report.
+   */
+  private async decodeStep(prefillBatchSize: number): Promise<void> {
+    const running = this.inPhase('running');
+    if (running.length === 0) return;
+    const ids = running.map((held) => held.sequence.request.id);
     let logits: Float32Array[];
     try {
-      logits = await this.runner.decode(entries.map((e) => e.sequence.lastTokenId));
+      logits = await this.runner.decode(
+        ids,
+        running.map((held) => held.sequence.lastTokenId),
+      );
     } catch (err) {
-      this.runner.cache.release(rows);
+      this.runner.release(ids);
       const error = { kind: 'failed', message: `decode step failed: ${errorMessage(err)}` } as const;
-      for (const entry of entries) {
-        this.running.delete(entry.sequence.request.id);
-        this.finish(entry, 'error', error);
-      }
+      for (const held of running) this.end(held, 'error', error);
       return;
     }
-    const ended = rows.filter((_, row) => {
-      const entry = entries[row]!;
-      return this.acceptToken(entry, entry.sequence.pickNext(logits[row]!));
+    const ended = ids.filter((_, i) => {
+      const held = running[i]!;
+      this.accept(held, held.sequence.pickNext(logits[i]!));
+      return held.phase === 'ended';
     });
-    for (const id of ended) this.running.delete(id);
-    this.runner.cache.release(ended);
+    this.runner.release(ended);
     this.emit({
       type: 'step',
-      batchSize: rows.length,
-      waiting: this.waiting.length,
-      prefillBatchSize: this.lastPrefillSize,
+      batchSize: running.length,
+      waiting: this.inPhase('waiting', 'prefilling').length,
+      prefillBatchSize,
     });
   }
 
-  /** Takes one generated token (streamed when asked); true when the sequence ended with it (its 'done' is sent). */
-  private acceptToken(entry: Entry, tokenId: number): boolean {
+  /** Takes one generated token (streamed when asked); the sequence ends here when it ends with it. */
+  private accept(held: Held, tokenId: number): void {
     const now = performance.now();
-    if (entry.lastTokenAt === undefined) entry.firstTokenAt = now;
-    else entry.interTokenMs.push(now - entry.lastTokenAt);
-    entry.lastTokenAt = now;
-    const outcome = entry.sequence.accept(tokenId);
-    if (entry.streamTokens)
-      this.emit({ type: 'token', id: entry.sequence.request.id, tokenId, text: outcome.text });
-    if (outcome.finishReason === undefined) return false;
-    this.finish(entry, outcome.finishReason);
-    return true;
+    if (held.lastTokenAt === undefined) held.firstTokenAt = now;
+    else held.interTokenMs.push(now - held.lastTokenAt);
+    held.lastTokenAt = now;
+    const outcome = held.sequence.accept(tokenId);
+    if (held.streamTokens)
+      this.emit({ type: 'token', id: held.sequence.request.id, tokenId, text: outcome.text });
+    if (outcome.finishReason !== undefined) this.end(held, outcome.finishReason);
   }
 
-  private finish(entry: Entry, finishReason: FinishReason, error?: SequenceError): void {
+  /** The one way out: the sequence is no longer held and its 'done' is sent (its KV cache is the caller's to release). */
+  private end(held: Held, finishReason: FinishReason, error?: SequenceError): void {
     const now = performance.now();
-    const { sequence } = entry;
+    const { sequence } = held;
+    this.held.delete(sequence.request.id);
+    held.phase = 'ended';
     this.emit({
       type: 'done',
       id: sequence.request.id,
@@ -247,10 +260,10 @@ export class BatchLoop {
       promptTokens: sequence.request.promptIds.length,
       generatedTokens: sequence.generatedIds.length,
       timings: {
-        queueMs: (entry.startedAt ?? now) - entry.arrivedAt,
-        ...(entry.firstTokenAt === undefined ? {} : { firstTokenMs: entry.firstTokenAt - entry.arrivedAt }),
-        interTokenMs: entry.interTokenMs,
-        totalMs: now - entry.arrivedAt,
+        queueMs: (held.startedAt ?? now) - held.arrivedAt,
+        ...(held.firstTokenAt === undefined ? {} : { firstTokenMs: held.firstTokenAt - held.arrivedAt }),
+        interTokenMs: held.interTokenMs,
+        totalMs: now - held.arrivedAt,
       },
       ...(error === undefined ? {} : { error }),
     });

@@ -65,7 +65,7 @@ async function start(): Promise<void> {
     else if (command.type === 'terminate') process.exit(0);
     else {
       await loop.drain();
-      await model.runner.release();
+      await model.runner.close();
       port.close();
     }
   };
