@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { DEFAULT_MAX_BATCH_SIZE } from '../../engine/load-model.js';
 import { EXECUTION_PROVIDERS } from '../../engine/session.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
-import { ensureDemoModel } from '../../server/demo-model.js';
+import { ensureDemoModel } from '../demo-model.js';
 import {
   DEFAULT_PREFILL_CHUNK_TOKENS,
   defaultIntraOpThreads,
