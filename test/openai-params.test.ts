@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chatCompletionRequestSchema } from '../schemas/openai-chat-request.js';
 import { completionRequestSchema } from '../schemas/openai-completion-request.js';
-import { openAiGenerationOptions } from '../src/server/openai-generation-options.js';
+import { openAiGenerationOptions } from '../src/server/openai/openai-parameters.js';
 
 const noDefaults = {};
 

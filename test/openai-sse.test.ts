@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SseParser } from '../src/bench/sse.js';
-import { SSE_DONE, sseEvent, sseFrames } from '../src/server/sse.js';
+import { SSE_DONE, sseEvent, sseFrames } from '../src/server/http/sse.js';
 
 async function* values<T>(items: T[]): AsyncGenerator<T> {
   for (const item of items) yield item;

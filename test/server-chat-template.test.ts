@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { chatPromptIds } from '../src/server/chat-template.js';
+import { chatPromptIds } from '../src/server/generation/chat-template.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import type { Tokenizer } from '../src/tokenizer/tokenizer.js';
 import { tinyRandomModel } from './helpers/models.js';

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Admission } from '../scheduler/admission.js';
-import type { GenerationStats } from './client-generation.js';
-import type { ServerMetrics } from './metrics.js';
+import type { GenerationStats } from './generation/client-generation.js';
+import type { ServerMetrics } from './http/metrics.js';
 import type { ModelService } from './model-service.js';
 
 /** What the server holds besides its routes. */

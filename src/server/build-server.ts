@@ -10,17 +10,17 @@ import {
 } from 'fastify-type-provider-zod';
 import { Admission } from '../scheduler/admission.js';
 import type { App } from './app.js';
-import { ServerMetrics } from './metrics.js';
+import { ServerMetrics } from './http/metrics.js';
 import { type ModelOptions, ModelService } from './model-service.js';
-import { registerOpenAiApi } from './openai-api.js';
-import { registerAuth } from './plugins/auth.js';
-import { registerDraining } from './plugins/draining.js';
-import { registerErrors } from './plugins/errors.js';
-import { registerRequestIds, requestId } from './plugins/request-ids.js';
-import { registerRequestLog } from './plugins/request-log.js';
+import { registerOpenAiApi } from './openai/openai-api.js';
+import { registerAuth } from './http/auth.js';
+import { registerDraining } from './http/draining.js';
+import { registerErrors } from './http/errors.js';
+import { registerRequestIds, requestId } from './http/request-ids.js';
+import { registerRequestLog } from './http/request-log.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
-import { registerScoreRoute } from './routes/score.js';
+import { registerScoreRoute } from './score/score-route.js';
 import { registerSwaggerRoute } from './routes/swagger.js';
 import { registerTokenizeRoute } from './routes/tokenize.js';
 

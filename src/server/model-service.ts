@@ -6,7 +6,7 @@ import type { SchedulerMetrics } from '../scheduler/scheduler-metrics.js';
 import { WorkerPool } from '../scheduler/worker-pool.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
-import { HttpError } from './http-error.js';
+import { HttpError } from './http/http-error.js';
 
 export interface ModelOptions {
   modelDir: string;

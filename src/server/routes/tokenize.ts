@@ -1,7 +1,7 @@
 import { errorResponseSchema } from '../../../schemas/error.js';
 import { tokenizeRequestSchema, tokenizeResponseSchema } from '../../../schemas/tokenize.js';
 import type { App } from '../app.js';
-import { BEARER_OR_NONE } from '../bearer-or-none.js';
+import { BEARER_OR_NONE } from '../http/bearer-or-none.js';
 import { requireModel } from '../model-service.js';
 
 /** POST /tokenize (CONTRACT §4): the ids a prompt becomes, and their vocabulary pieces. */

@@ -1,7 +1,7 @@
-import type { OpenAiSampling } from '../../schemas/openai-sampling.js';
-import type { SamplingParams, StoppingParams } from '../engine/generation-params.js';
-import type { ModelConfig } from '../engine/model-config.js';
-import { resolveGenerationOptions } from './generation-options.js';
+import type { OpenAiSampling } from '../../../schemas/openai-sampling.js';
+import type { SamplingParams, StoppingParams } from '../../engine/generation-params.js';
+import type { ModelConfig } from '../../engine/model-config.js';
+import { resolveGenerationOptions } from '../score/score-parameters.js';
 
 /** OpenAI treats `null` as "not given". */
 const given = <T>(value: T | null | undefined): T | undefined => value ?? undefined;

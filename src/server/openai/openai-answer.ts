@@ -1,9 +1,9 @@
-import type { OpenAiErrorResponse } from '../../schemas/openai-error.js';
-import type { OpenAiFinishReason, Usage } from '../../schemas/openai-usage.js';
-import type { SequenceDone, SequenceEvent } from '../scheduler/sequence-event.js';
-import { checkOutcome, finishedSequences } from './generation-outcome.js';
-import { HttpError } from './http-error.js';
-import { openAiError } from './plugins/openai-errors.js';
+import type { OpenAiErrorResponse } from '../../../schemas/openai-error.js';
+import type { OpenAiFinishReason, Usage } from '../../../schemas/openai-usage.js';
+import type { SequenceDone, SequenceEvent } from '../../scheduler/sequence-event.js';
+import { checkOutcome, finishedSequences } from '../generation/generation-outcome.js';
+import { HttpError } from '../http/http-error.js';
+import { openAiError } from './openai-errors.js';
 
 /**
  * The answers of the /v1 generation routes, whole or streamed. Both routes word a choice in their own fields

@@ -1,5 +1,5 @@
-import { contextOverflow } from '../engine/request-limits.js';
-import { HttpError } from './http-error.js';
+import { contextOverflow } from '../../engine/request-limits.js';
+import { HttpError } from '../http/http-error.js';
 
 /**
  * The limits a request's prompts are held to before anything is admitted, each refused with a 400 that names

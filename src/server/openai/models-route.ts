@@ -1,8 +1,8 @@
 import { openAiErrorResponseSchema } from '../../../schemas/openai-error.js';
 import { modelListSchema } from '../../../schemas/openai-models.js';
 import type { App } from '../app.js';
-import { BEARER_OR_NONE } from '../bearer-or-none.js';
-import type { OpenAiRouteOptions } from '../openai-route-options.js';
+import { BEARER_OR_NONE } from '../http/bearer-or-none.js';
+import type { OpenAiRouteOptions } from './openai-route-options.js';
 
 /** GET /v1/models: the served model, as the `openai` client's `models.list()` reads it. */
 export function registerModelsRoute(v1: App, options: Pick<OpenAiRouteOptions, 'modelName'>): void {

@@ -1,5 +1,5 @@
-import type { ChatMessage } from '../../schemas/chat-message.js';
-import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import type { ChatMessage } from '../../../schemas/chat-message.js';
+import type { Tokenizer } from '../../tokenizer/tokenizer.js';
 
 const B_INST = '[INST]';
 const E_INST = '[/INST]';

@@ -1,5 +1,5 @@
-import type { SequenceDone, SequenceEvent } from '../scheduler/sequence-event.js';
-import { HttpError } from './http-error.js';
+import type { SequenceDone, SequenceEvent } from '../../scheduler/sequence-event.js';
+import { HttpError } from '../http/http-error.js';
 
 /** A non-streamed answer's sequences, in request order, once all are done. */
 export async function finishedSequences(events: AsyncIterable<SequenceEvent>): Promise<SequenceDone[]> {

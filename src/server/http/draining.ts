@@ -1,5 +1,5 @@
 import type { App } from '../app.js';
-import { HttpError } from '../http-error.js';
+import { HttpError } from './http-error.js';
 
 /** While draining (SIGTERM) only liveness answers; everything else gets 503 so load balancers move on. */
 export function registerDraining(app: App): void {

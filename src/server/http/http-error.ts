@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../schemas/error.js';
+import type { ErrorCode } from '../../../schemas/error.js';
 
 export interface FieldError {
   /** The JSON path in the caller's words, e.g. `input_data.parameters.temperature`. */

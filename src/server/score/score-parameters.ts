@@ -1,8 +1,8 @@
-import type { ScoreParameters } from '../../schemas/score-parameters.js';
-import { KNOWN_SCORE_PARAMETERS } from '../../schemas/score-parameters.js';
-import type { SamplingParams, StoppingParams } from '../engine/generation-params.js';
-import type { ModelConfig } from '../engine/model-config.js';
-import { DEFAULT_MAX_NEW_TOKENS } from '../engine/request-limits.js';
+import type { ScoreParameters } from '../../../schemas/score-parameters.js';
+import { KNOWN_SCORE_PARAMETERS } from '../../../schemas/score-parameters.js';
+import type { SamplingParams, StoppingParams } from '../../engine/generation-params.js';
+import type { ModelConfig } from '../../engine/model-config.js';
+import { DEFAULT_MAX_NEW_TOKENS } from '../../engine/request-limits.js';
 
 export interface GenerationOptions {
   sampling: SamplingParams;

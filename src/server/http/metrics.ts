@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { SchedulerMetrics } from '../scheduler/scheduler-metrics.js';
+import type { SchedulerMetrics } from '../../scheduler/scheduler-metrics.js';
 
 /** Token latencies on CPU run from ~1 ms (tiny models) to seconds (13B); buckets cover both ends. */
 const TOKEN_LATENCY_BUCKETS = [

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { openAiErrorResponseSchema } from '../../schemas/openai-error.js';
-import { BEARER_OR_NONE } from './bearer-or-none.js';
+import { openAiErrorResponseSchema } from '../../../schemas/openai-error.js';
+import { BEARER_OR_NONE } from '../http/bearer-or-none.js';
 
 /**
  * The schema of a /v1 generation route: the request body, the answer as JSON or, with `stream: true`, its

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Scheduler } from '../scheduler/scheduler.js';
-import type { SequenceDone, SequenceEvent, SequenceSpec } from '../scheduler/sequence-event.js';
-import { HttpError } from './http-error.js';
+import type { Scheduler } from '../../scheduler/scheduler.js';
+import type { SequenceDone, SequenceEvent, SequenceSpec } from '../../scheduler/sequence-event.js';
+import { HttpError } from '../http/http-error.js';
 
 /** Token counts and timings of one generation request, for its log line. */
 export interface GenerationStats {

@@ -2,8 +2,8 @@ import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { ErrorCode, ErrorResponse } from '../../../schemas/error.js';
 import type { App } from '../app.js';
-import { HttpError } from '../http-error.js';
-import { fieldErrors } from '../validation-messages.js';
+import { HttpError } from './http-error.js';
+import { fieldErrors } from './validation-messages.js';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'BadRequest',

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { App } from '../app.js';
-import { HttpError } from '../http-error.js';
+import { HttpError } from './http-error.js';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
