@@ -4,12 +4,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Admission } from '../scheduler/admission.js';
 import type { GenerationStats } from './generation/client-generation.js';
 import type { ServerMetrics } from './http/metrics.js';
-import type { ModelService } from './model-service.js';
+import type { ServedModel } from './model-service.js';
 
 /** What the server holds besides its routes. */
 export interface EndpointState {
   /** Absent when the app only documents its routes (scripts/write-openapi). */
-  model?: ModelService;
+  model?: ServedModel;
   admission: Admission;
   metrics: ServerMetrics;
   /** Set on SIGTERM: new requests get 503, in-flight ones finish. */

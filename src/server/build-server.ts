@@ -1,4 +1,3 @@
-import { basename, resolve } from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import {
@@ -10,23 +9,28 @@ import {
 } from 'fastify-type-provider-zod';
 import { Admission } from '../scheduler/admission.js';
 import type { App } from './app.js';
-import { ServerMetrics } from './http/metrics.js';
-import { type ModelOptions, ModelService } from './model-service.js';
-import { registerOpenAiApi } from './openai/openai-api.js';
 import { registerAuth } from './http/auth.js';
 import { registerDraining } from './http/draining.js';
 import { registerErrors } from './http/errors.js';
+import { ServerMetrics } from './http/metrics.js';
 import { registerRequestIds, requestId } from './http/request-ids.js';
 import { registerRequestLog } from './http/request-log.js';
+import type { ServedModel } from './model-service.js';
+import { registerOpenAiApi } from './openai/openai-api.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
-import { registerScoreRoute } from './score/score-route.js';
 import { registerSwaggerRoute } from './routes/swagger.js';
 import { registerTokenizeRoute } from './routes/tokenize.js';
+import { registerScoreRoute } from './score/score-route.js';
 
 export interface ServerOptions {
-  /** The model to serve; absent for an app that only documents its routes (scripts/write-openapi). */
-  model?: ModelOptions;
+  /**
+   * The model to serve, already loading (`ModelService`); the server closes it when it closes. Absent for an
+   * app that only documents its routes (scripts/write-openapi).
+   */
+  model?: ServedModel;
+  /** The registry the model reports into (`ModelService` takes the same one); absent = a new one. */
+  metrics?: ServerMetrics;
   /** Bearer keys; empty = no auth. */
   apiKeys: string[];
   /** The `azureml-model-deployment` response header. */
@@ -48,12 +52,12 @@ export const DEFAULT_SERVER_OPTIONS = {
   requestTimeoutMs: 90_000,
   maxPrompts: 16,
   bodyLimit: 1024 * 1024,
-} satisfies Omit<ServerOptions, 'model'>;
+} satisfies Omit<ServerOptions, 'model' | 'metrics'>;
 
 /**
  * The HTTP server: Fastify with zod validation, Azure's front-end behaviour (auth, request ids, deployment
- * header, admission), the routes, metrics and one log line per request. Starts loading the model (if any)
- * at once but does not wait for it: the server can listen while workers load, and probes answer 503.
+ * header, admission), the routes, metrics and one log line per request. It does not wait for the model: the
+ * server can listen while workers load, and probes answer 503.
  */
 export function buildServer(options: ServerOptions): App {
   const app = Fastify({
@@ -69,14 +73,15 @@ export function buildServer(options: ServerOptions): App {
   // JSON only: a text/plain body is a wrong content type (415), not a string to validate.
   app.removeContentTypeParser('text/plain');
 
-  const metrics = new ServerMetrics();
+  const { model, metrics = new ServerMetrics() } = options;
   const admission = new Admission(options.maxConcurrentRequests);
-  const model = options.model ? new ModelService(options.model, metrics, app.log) : undefined;
   app.decorate('endpoint', { model, admission, metrics, draining: false });
+  // Set by a generation route, read by the request log (declared in app.ts).
+  app.decorateRequest('generation', undefined);
   metrics.watch({
     inFlight: () => admission.count,
-    running: () => model?.scheduler.running ?? 0,
-    waiting: () => model?.scheduler.waiting ?? 0,
+    running: () => model?.running ?? 0,
+    waiting: () => model?.waiting ?? 0,
   });
   if (model) app.addHook('onClose', () => model.close());
 
@@ -107,7 +112,7 @@ export function buildServer(options: ServerOptions): App {
     registerSwaggerRoute(app);
     registerTokenizeRoute(app);
     registerOpenAiApi(app, {
-      modelName: options.model ? basename(resolve(options.model.modelDir)) : 'none',
+      modelName: model?.name ?? 'none',
       maxPrompts: options.maxPrompts,
       requestTimeoutMs: options.requestTimeoutMs,
       bodyLimit: options.bodyLimit,

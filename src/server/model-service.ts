@@ -1,3 +1,4 @@
+import { basename, resolve } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { type ModelConfig, readModelConfig } from '../engine/model-config.js';
 import type { ExecutionProvider } from '../engine/session.js';
@@ -23,22 +24,45 @@ export interface LoadedModel {
   config: ModelConfig;
   /** Prompts are tokenized on the main thread: token counts decide the context check before admission. */
   tokenizer: Tokenizer;
-  scheduler: Scheduler;
+  scheduler: Pick<Scheduler, 'generate'>;
+}
+
+/**
+ * The model the server serves, as the server sees it: `ModelService` (worker threads, ONNX Runtime), or an
+ * in-process fake in the tests of what answers before any generation (auth, ids, validation, errors).
+ */
+export interface ServedModel {
+  /** The name the /v1 answers give and GET /v1/models lists. */
+  readonly name: string;
+  /** Resolves when the model is loaded everywhere; rejects with the first load failure. */
+  readonly loaded: Promise<void>;
+  readiness(): { ready: number; total: number };
+  readonly ready: boolean;
+  /** The model for a generation request, or an HttpError 503 while it loads (or after it failed to). */
+  require(): LoadedModel;
+  /** Sequences waiting for a worker, and held by one (the live gauges). */
+  readonly waiting: number;
+  readonly running: number;
+  /** Ends every sequence still running at once (a drain that ran out of time). */
+  terminate(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**
  * The served model: the worker pool starts loading at once, while the main thread reads the config and the
  * tokenizer; routes ask for it and get 503 until every worker has loaded it.
  */
-export class ModelService {
-  readonly pool: WorkerPool;
-  readonly scheduler: Scheduler;
-  /** Resolves when the model is loaded everywhere; rejects with the first load failure. */
+export class ModelService implements ServedModel {
+  /** The model directory's name. */
+  readonly name: string;
+  private readonly pool: WorkerPool;
+  private readonly scheduler: Scheduler;
   readonly loaded: Promise<void>;
   private host?: { config: ModelConfig; tokenizer: Tokenizer };
   private failure?: Error;
 
   constructor(options: ModelOptions, metrics: SchedulerMetrics, log: FastifyBaseLogger) {
+    this.name = basename(resolve(options.modelDir));
     this.pool = new WorkerPool(
       options.workers,
       {
@@ -68,7 +92,6 @@ export class ModelService {
     this.loaded.catch(() => {});
   }
 
-  /** Workers that have loaded the model, of all workers. */
   readiness(): { ready: number; total: number } {
     return { ready: this.host ? this.pool.readyCount : 0, total: this.pool.size };
   }
@@ -78,7 +101,6 @@ export class ModelService {
     return ready === total;
   }
 
-  /** The model for a generation request, or 503 while it loads (or after it failed to). */
   require(): LoadedModel {
     if (this.host && this.ready) return { ...this.host, scheduler: this.scheduler };
     if (this.failure)
@@ -93,13 +115,25 @@ export class ModelService {
     );
   }
 
+  get waiting(): number {
+    return this.scheduler.waiting;
+  }
+
+  get running(): number {
+    return this.scheduler.running;
+  }
+
+  terminate(): Promise<void> {
+    return this.pool.terminate();
+  }
+
   close(): Promise<void> {
     return this.pool.close();
   }
 }
 
 /** The model a request needs, or 503: none configured (an app that only documents its routes), loading, failed. */
-export function requireModel(service: ModelService | undefined): LoadedModel {
+export function requireModel(service: ServedModel | undefined): LoadedModel {
   if (service === undefined) throw new HttpError(503, 'ServiceUnavailable', 'no model is configured');
   return service.require();
 }

@@ -1,17 +1,19 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
 import { DEFAULT_MAX_BATCH_SIZE } from '../../engine/load-model.js';
 import { EXECUTION_PROVIDERS } from '../../engine/session.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
-import { ensureDemoModel } from '../demo-model.js';
+import { drain } from '../../server/drain.js';
+import { ServerMetrics } from '../../server/http/metrics.js';
+import { ModelService } from '../../server/model-service.js';
 import {
   DEFAULT_PREFILL_CHUNK_TOKENS,
   defaultIntraOpThreads,
   defaultWorkers,
 } from '../../worker/threading.js';
 import { type Command, intFlag, oneOfFlag, parseCommandArgs } from '../command.js';
+import { ensureDemoModel } from '../demo-model.js';
 import { UsageError } from '../usage-error.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -128,41 +130,25 @@ export const serveCommand: Command = {
       modelDir = demo.dir;
       logger.info({ modelDir }, demo.created ? 'created the demo model' : 'serving the demo model');
     }
-    const app = buildServer({
-      ...options,
+    const metrics = new ServerMetrics();
+    const model = new ModelService(
+      { modelDir, workers, provider, maxBatchSize, prefillChunkTokens, intraOpThreads },
+      metrics,
       logger,
-      model: { modelDir, workers, provider, maxBatchSize, prefillChunkTokens, intraOpThreads },
-    });
+    );
+    const app = buildServer({ ...options, logger, metrics, model });
     // Listen first: probes see 503 while the workers load, not a refused connection.
     const address = await app.listen({ host, port });
     logger.info({ address, workers, provider }, 'listening; loading the model');
 
     const stopped = new Promise<number>((resolve) => {
-      const shutdown = async (signal: string) => {
-        app.endpoint.draining = true;
-        const { admission, model } = app.endpoint;
-        logger.info({ signal, inFlight: admission.count }, 'draining: new requests get 503');
-        const drained = await Promise.race([
-          admission.whenIdle().then(() => true),
-          // Unref'd: once drained, this timer must not hold the process for the rest of the timeout.
-          delay(shutdownTimeoutMs, false, { ref: false }),
-        ]);
-        if (!drained) {
-          logger.warn(
-            { inFlight: admission.count },
-            'shutdown timeout: stopping the requests still in flight',
-          );
-          await model?.pool.terminate();
-        }
-        await app.close();
-        resolve(0);
-      };
+      const shutdown = (signal: string) => drain(app, shutdownTimeoutMs, signal).then(() => resolve(0));
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
       process.once('SIGINT', () => void shutdown('SIGINT'));
     });
 
     try {
-      await Promise.race([app.endpoint.model?.loaded, stopped]);
+      await Promise.race([model.loaded, stopped]);
     } catch (err) {
       // Exit rather than stay up unready: Kubernetes restarts the pod (CrashLoopBackOff shows the reason),
       // where a server that never gets ready would only fail its readiness probe, silently.

@@ -12,7 +12,7 @@ export interface GenerationStats {
 }
 
 export interface ClientGenerationOptions {
-  scheduler: Scheduler;
+  scheduler: Pick<Scheduler, 'generate'>;
   /** Every sequence still running after this many ms ends with finish reason 'timeout'. */
   timeoutMs: number;
   /** The answer is streamed token by token; false: given whole at the end (the events are only 'done's). */

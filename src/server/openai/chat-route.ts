@@ -12,15 +12,15 @@ import type { OpenAiErrorResponse } from '../../../schemas/openai-error.js';
 import type { App } from '../app.js';
 import { chatPromptIds } from '../generation/chat-template.js';
 import { clientGeneration } from '../generation/client-generation.js';
+import { checkContext } from '../generation/prompt-limits.js';
 import { HttpError } from '../http/http-error.js';
+import { sendEventStream } from '../http/sse.js';
+import { fieldErrors } from '../http/validation-messages.js';
 import { requireModel } from '../model-service.js';
 import { type ChunkChoices, openAiChoices, openAiChunks } from './openai-answer.js';
 import { openAiGenerationOptions } from './openai-parameters.js';
 import type { OpenAiRouteOptions } from './openai-route-options.js';
 import { openAiGenerationSchema } from './openai-route-schema.js';
-import { checkContext } from '../generation/prompt-limits.js';
-import { sendEventStream } from '../http/sse.js';
-import { fieldErrors } from '../http/validation-messages.js';
 
 /**
  * OpenAI messages → the conversation the Llama-2 chat template takes (text parts joined, `developer` read as

@@ -11,14 +11,14 @@ import type { OpenAiErrorResponse } from '../../../schemas/openai-error.js';
 import { vocabularyViolation } from '../../engine/request-limits.js';
 import type { App } from '../app.js';
 import { clientGeneration } from '../generation/client-generation.js';
+import { checkContext, checkMaxNewTokens, checkPromptCount } from '../generation/prompt-limits.js';
 import { HttpError } from '../http/http-error.js';
+import { sendEventStream } from '../http/sse.js';
 import { type LoadedModel, requireModel } from '../model-service.js';
 import { openAiChoices, openAiChunks } from './openai-answer.js';
 import { openAiGenerationOptions } from './openai-parameters.js';
 import type { OpenAiRouteOptions } from './openai-route-options.js';
 import { openAiGenerationSchema } from './openai-route-schema.js';
-import { checkContext, checkMaxNewTokens, checkPromptCount } from '../generation/prompt-limits.js';
-import { sendEventStream } from '../http/sse.js';
 
 /**
  * The prompts as token ids (text is tokenized with BOS, as /score does; ids are taken as given), each checked

@@ -1,9 +1,9 @@
 import type { App } from '../app.js';
-import type { OpenAiRouteOptions } from './openai-route-options.js';
-import { registerOpenAiErrors } from './openai-errors.js';
 import { registerChatRoute } from './chat-route.js';
 import { registerCompletionsRoute } from './completions-route.js';
 import { registerModelsRoute } from './models-route.js';
+import { registerOpenAiErrors } from './openai-errors.js';
+import type { OpenAiRouteOptions } from './openai-route-options.js';
 
 /**
  * The OpenAI-compatible routes under /v1, in a plugin scope of their own so that their errors (and unknown

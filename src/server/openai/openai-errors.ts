@@ -1,7 +1,7 @@
 import type { OpenAiErrorResponse } from '../../../schemas/openai-error.js';
 import type { App } from '../app.js';
-import type { HttpError } from '../http/http-error.js';
 import { registerErrorEnvelope } from '../http/errors.js';
+import type { HttpError } from '../http/http-error.js';
 
 /** OpenAI's error `type` for each status the server answers. */
 const TYPE_BY_STATUS: Record<number, string> = {

@@ -5,17 +5,13 @@ import { type ScoreRequest, scoreRequestSchema } from '../../../schemas/score-re
 import { type ScoreResponse, scoreResponseSchema } from '../../../schemas/score-response.js';
 import type { SequenceDone, SequenceSpec } from '../../scheduler/sequence-event.js';
 import type { App } from '../app.js';
-import { BEARER_OR_NONE } from '../http/bearer-or-none.js';
 import { chatPromptIds } from '../generation/chat-template.js';
 import { clientGeneration } from '../generation/client-generation.js';
-import {
-  type GenerationOptions,
-  ignoredParameters,
-  resolveGenerationOptions,
-} from './score-parameters.js';
 import { checkOutcome, finishedSequences } from '../generation/generation-outcome.js';
-import { type LoadedModel, requireModel } from '../model-service.js';
 import { checkContext, checkMaxNewTokens, checkPromptCount } from '../generation/prompt-limits.js';
+import { BEARER_OR_NONE } from '../http/bearer-or-none.js';
+import { type LoadedModel, requireModel } from '../model-service.js';
+import { type GenerationOptions, ignoredParameters, resolveGenerationOptions } from './score-parameters.js';
 
 export interface ScoreRouteOptions {
   /** Most prompts in one request. */
