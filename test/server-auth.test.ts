@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { tinyRandomModel } from './helpers/models.js';
-import { postJson, startServer, type TestServer } from './helpers/server.js';
+import { type FakeServer, fakeServer } from './helpers/server.js';
 
-let server: TestServer;
+let server: FakeServer;
 const KEYS = ['primary-key-0123', 'secondary-key-4567'];
 const BODY = { input_data: { input_string: ['Hi'], parameters: { max_new_tokens: 2 } } };
 
 before(async () => {
-  server = await startServer({ modelDir: await tinyRandomModel(), apiKeys: KEYS });
+  server = await fakeServer({ apiKeys: KEYS });
 });
 after(() => server.close());
 
@@ -19,7 +18,7 @@ for (const [name, headers] of [
   ['not a Bearer scheme', { authorization: 'Basic cHJpbWFyeS1rZXktMDEyMw==' }],
 ] as const) {
   test(`401 with WWW-Authenticate for ${name}`, async () => {
-    const { status, json, headers: answer } = await postJson(`${server.url}/score`, BODY, headers);
+    const { status, json, headers: answer } = await server.call('POST', '/score', BODY, headers);
     assert.equal(status, 401);
     assert.equal(answer.get('www-authenticate'), 'Bearer');
     assert.equal((json as { error: { code: string } }).error.code, 'Unauthorized');
@@ -29,14 +28,14 @@ for (const [name, headers] of [
 
 test('both keys are accepted', async () => {
   for (const key of KEYS) {
-    const { status } = await postJson(`${server.url}/score`, BODY, { authorization: `Bearer ${key}` });
+    const { status } = await server.call('POST', '/score', BODY, { authorization: `Bearer ${key}` });
     assert.equal(status, 200);
   }
 });
 
 test('metrics and the OpenAPI document need a key too; the health probes do not', async () => {
   for (const path of ['/metrics', '/swagger.json'])
-    assert.equal((await fetch(`${server.url}${path}`)).status, 401, path);
+    assert.equal((await server.call('GET', path)).status, 401, path);
   for (const path of ['/', '/health/live', '/health/ready'])
-    assert.equal((await fetch(`${server.url}${path}`)).status, 200, path);
+    assert.equal((await server.call('GET', path)).status, 200, path);
 });

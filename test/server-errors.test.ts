@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { tinyRandomModel } from './helpers/models.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { type FakeServer, fakeServer } from './helpers/server.js';
 
-let server: TestServer;
+let server: FakeServer;
 
 before(async () => {
-  server = await startServer({ modelDir: await tinyRandomModel(), maxPrompts: 4 });
+  server = await fakeServer({ maxPrompts: 4 });
 });
 after(() => server.close());
 
@@ -23,7 +22,7 @@ interface BadInput {
   field: string;
   says?: RegExp;
   contentType?: string;
-  method?: string;
+  method?: 'GET' | 'POST';
   path?: string;
 }
 
@@ -205,13 +204,9 @@ const CASES: BadInput[] = [
 ];
 
 test('an empty input_string is one error, not also a chat-order one', async () => {
-  const response = await fetch(`${server.url}/score`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ input_data: { input_string: [] } }),
-  });
+  const response = await server.call('POST', '/score', { input_data: { input_string: [] } });
   assert.equal(response.status, 400);
-  const { error } = (await response.json()) as { error: { details: { field: string }[] } };
+  const { error } = response.json as { error: { details: { field: string }[] } };
   assert.deepEqual(
     error.details.map((d) => d.field),
     ['input_data.input_string'],
@@ -220,14 +215,12 @@ test('an empty input_string is one error, not also a chat-order one', async () =
 
 for (const bad of CASES) {
   test(`bad input: ${bad.name} → ${bad.status}`, async () => {
-    const response = await fetch(`${server.url}${bad.path ?? '/score'}`, {
-      method: bad.method ?? 'POST',
-      headers: { 'content-type': bad.contentType ?? 'application/json' },
-      body: typeof bad.body === 'string' ? bad.body : JSON.stringify(bad.body),
+    const response = await server.call(bad.method ?? 'POST', bad.path ?? '/score', bad.body, {
+      'content-type': bad.contentType ?? 'application/json',
     });
     assert.equal(response.status, bad.status);
     assert.match(response.headers.get('content-type') ?? '', /application\/json/);
-    const { error } = (await response.json()) as {
+    const { error } = response.json as {
       error: { code: string; message: string; details?: unknown[] };
     };
     assert.equal(error.code, bad.code);
@@ -241,10 +234,6 @@ for (const bad of CASES) {
 }
 
 test('the server answers normally after the bad inputs', async () => {
-  const response = await fetch(`${server.url}/score`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(prompts({ max_new_tokens: 2 })),
-  });
+  const response = await server.call('POST', '/score', prompts({ max_new_tokens: 2 }));
   assert.equal(response.status, 200);
 });

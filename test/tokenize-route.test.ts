@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { tinyRandomModel } from './helpers/models.js';
 import { fixture, fixturesMissing } from './helpers/paths.js';
-import { postJson, startServer, type TestServer } from './helpers/server.js';
+import { type FakeServer, fakeServer } from './helpers/server.js';
 
-let server: TestServer;
+let server: FakeServer;
 
 before(async () => {
-  server = await startServer({ modelDir: await tinyRandomModel() });
+  server = await fakeServer();
 });
 after(() => server.close());
 
-const tokenize = (body: unknown) => postJson(`${server.url}/tokenize`, body);
+const tokenize = (body: unknown) => server.call('POST', '/tokenize', body);
 
 test('POST /tokenize answers the ids (BOS first) and their pieces', async () => {
   const { status, json } = await tokenize({ text: 'Hello world', add_special_tokens: true });
