@@ -27,9 +27,7 @@ export async function fakeModel(): Promise<ServedModel> {
         text: tokenizer.decode(ids),
         promptTokens: sequences[index]!.promptIds.length,
         generatedTokens: ids.length,
-        queueMs: 0,
-        firstTokenMs: 0,
-        totalMs: 0,
+        timings: { queueMs: 0, firstTokenMs: 0, interTokenMs: ids.slice(1).map(() => 0), totalMs: 0 },
       }),
     );
     async function* events(): AsyncGenerator<SequenceEvent> {

@@ -8,16 +8,13 @@ import {
   chatCompletionChunkSchema,
   chatCompletionResponseSchema,
 } from '../../../schemas/openai-chat-response.js';
-import type { OpenAiErrorResponse } from '../../../schemas/openai-error.js';
 import type { App } from '../app.js';
 import { chatPromptIds } from '../generation/chat-template.js';
-import { clientGeneration } from '../generation/client-generation.js';
 import { checkContext } from '../generation/prompt-limits.js';
 import { HttpError } from '../http/http-error.js';
-import { sendEventStream } from '../http/sse.js';
 import { fieldErrors } from '../http/validation-messages.js';
-import { requireModel } from '../model-service.js';
-import { type ChunkChoices, openAiChoices, openAiChunks } from './openai-answer.js';
+import type { ChunkChoices } from './openai-answer.js';
+import { answerOpenAiGeneration } from './openai-generation.js';
 import { openAiGenerationOptions } from './openai-parameters.js';
 import type { OpenAiRouteOptions } from './openai-route-options.js';
 import { openAiGenerationSchema } from './openai-route-schema.js';
@@ -66,52 +63,38 @@ export function registerChatRoute(v1: App, options: OpenAiRouteOptions): void {
       ),
     },
     async (request, reply) => {
-      const model = requireModel(v1.endpoint.model);
       const body = request.body;
-      const promptIds = chatPromptIds(model.tokenizer, conversationOf(body.messages));
-      const context = model.config.contextTokens;
-      const requested = body.max_completion_tokens ?? body.max_tokens ?? undefined;
-      // Without a limit a chat answer may use the rest of the context, as OpenAI and vLLM do.
-      const { sampling, stopping } = openAiGenerationOptions(
-        body,
-        requested ?? Math.max(1, context - promptIds.length),
-        model.config.generationDefaults,
-      );
-      checkContext('messages', promptIds.length, stopping.maxNewTokens, context);
-
-      const events = clientGeneration(request, reply, [{ promptIds, sampling, stopping }], {
-        scheduler: model.scheduler,
-        timeoutMs: options.requestTimeoutMs,
-        streamTokens: body.stream === true,
+      return answerOpenAiGeneration(request, reply, body, options, {
+        idPrefix: 'chatcmpl',
+        object: 'chat.completion',
+        chunkObject: 'chat.completion.chunk',
+        sequences(model) {
+          const promptIds = chatPromptIds(model.tokenizer, conversationOf(body.messages));
+          const context = model.config.contextTokens;
+          const requested = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+          // Without a limit a chat answer may use the rest of the context, as OpenAI and vLLM do.
+          const { sampling, stopping } = openAiGenerationOptions(
+            body,
+            requested ?? Math.max(1, context - promptIds.length),
+            model.config.generationDefaults,
+          );
+          checkContext('messages', promptIds.length, stopping.maxNewTokens, context);
+          return [{ promptIds, sampling, stopping }];
+        },
+        choice: (done) => ({ message: { role: 'assistant' as const, content: done.text.trimStart() } }),
+        chunkChoices(): ChunkChoices<Pick<ChatCompletionChunk['choices'][number], 'delta'>> {
+          const dropLeadingWhitespace = leadingWhitespaceDropper();
+          return {
+            text: (text) => {
+              const content = dropLeadingWhitespace(text);
+              return content === '' ? undefined : { delta: { content } };
+            },
+            finish: { delta: {} },
+            // As OpenAI's streams do, the first chunk gives the role.
+            opening: { delta: { role: 'assistant', content: '' } },
+          };
+        },
       });
-      const head = {
-        id: `chatcmpl-${request.id}`,
-        created: Math.floor(Date.now() / 1000),
-        model: options.modelName,
-      };
-      if (body.stream) {
-        const dropLeadingWhitespace = leadingWhitespaceDropper();
-        const deltas: ChunkChoices<Pick<ChatCompletionChunk['choices'][number], 'delta'>> = {
-          text: (text) => {
-            const content = dropLeadingWhitespace(text);
-            return content === '' ? undefined : { delta: { content } };
-          },
-          finish: { delta: {} },
-          // As OpenAI's streams do, the first chunk gives the role.
-          opening: { delta: { role: 'assistant', content: '' } },
-        };
-        const chunks: AsyncIterable<ChatCompletionChunk | OpenAiErrorResponse> = openAiChunks(
-          events,
-          { ...head, object: 'chat.completion.chunk' as const },
-          deltas,
-          { includeUsage: body.stream_options?.include_usage === true, timeoutMs: options.requestTimeoutMs },
-        );
-        return sendEventStream(reply, chunks);
-      }
-      const answer = await openAiChoices(events, options.requestTimeoutMs, (done) => ({
-        message: { role: 'assistant' as const, content: done.text.trimStart() },
-      }));
-      return { ...head, object: 'chat.completion' as const, ...answer };
     },
   );
 }

@@ -7,15 +7,13 @@ import {
   completionChunkSchema,
   completionResponseSchema,
 } from '../../../schemas/openai-completion-response.js';
-import type { OpenAiErrorResponse } from '../../../schemas/openai-error.js';
 import { vocabularyViolation } from '../../engine/request-limits.js';
 import type { App } from '../app.js';
-import { clientGeneration } from '../generation/client-generation.js';
 import { checkContext, checkMaxNewTokens, checkPromptCount } from '../generation/prompt-limits.js';
 import { HttpError } from '../http/http-error.js';
-import { sendEventStream } from '../http/sse.js';
-import { type LoadedModel, requireModel } from '../model-service.js';
-import { openAiChoices, openAiChunks } from './openai-answer.js';
+import type { LoadedModel } from '../model-service.js';
+import type { ChunkChoices } from './openai-answer.js';
+import { answerOpenAiGeneration } from './openai-generation.js';
 import { openAiGenerationOptions } from './openai-parameters.js';
 import type { OpenAiRouteOptions } from './openai-route-options.js';
 import { openAiGenerationSchema } from './openai-route-schema.js';
@@ -65,46 +63,30 @@ export function registerCompletionsRoute(v1: App, options: OpenAiRouteOptions): 
       ),
     },
     async (request, reply) => {
-      const model = requireModel(v1.endpoint.model);
       const body = request.body;
-      const { sampling, stopping } = openAiGenerationOptions(
-        body,
-        body.max_tokens ?? undefined,
-        model.config.generationDefaults,
-      );
-      checkMaxNewTokens('max_tokens', stopping.maxNewTokens, model.config.contextTokens);
-      const prompts = promptIdsOf(body.prompt, model, {
-        maxPrompts: options.maxPrompts,
-        maxNewTokens: stopping.maxNewTokens,
-      });
-
-      const events = clientGeneration(
-        request,
-        reply,
-        prompts.map((promptIds) => ({ promptIds, sampling, stopping })),
-        {
-          scheduler: model.scheduler,
-          timeoutMs: options.requestTimeoutMs,
-          streamTokens: body.stream === true,
+      return answerOpenAiGeneration(request, reply, body, options, {
+        idPrefix: 'cmpl',
+        object: 'text_completion',
+        chunkObject: 'text_completion',
+        sequences(model) {
+          const { sampling, stopping } = openAiGenerationOptions(
+            body,
+            body.max_tokens ?? undefined,
+            model.config.generationDefaults,
+          );
+          checkMaxNewTokens('max_tokens', stopping.maxNewTokens, model.config.contextTokens);
+          const prompts = promptIdsOf(body.prompt, model, {
+            maxPrompts: options.maxPrompts,
+            maxNewTokens: stopping.maxNewTokens,
+          });
+          return prompts.map((promptIds) => ({ promptIds, sampling, stopping }));
         },
-      );
-      const head = {
-        id: `cmpl-${request.id}`,
-        object: 'text_completion' as const,
-        created: Math.floor(Date.now() / 1000),
-        model: options.modelName,
-      };
-      if (body.stream) {
-        const chunks: AsyncIterable<CompletionChunk | OpenAiErrorResponse> = openAiChunks(
-          events,
-          head,
-          { text: (text) => ({ text }), finish: { text: '' } },
-          { includeUsage: body.stream_options?.include_usage === true, timeoutMs: options.requestTimeoutMs },
-        );
-        return sendEventStream(reply, chunks);
-      }
-      const answer = await openAiChoices(events, options.requestTimeoutMs, (done) => ({ text: done.text }));
-      return { ...head, ...answer };
+        choice: (done) => ({ text: done.text }),
+        chunkChoices: (): ChunkChoices<Pick<CompletionChunk['choices'][number], 'text'>> => ({
+          text: (text) => ({ text }),
+          finish: { text: '' },
+        }),
+      });
     },
   );
 }
