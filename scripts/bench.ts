@@ -52,12 +52,13 @@ const CEILING_PER_ROUND = 4;
 const WARMUP = { single: 2, concurrent: CONCURRENCY };
 
 /**
- * Decode step time of the graph and KV cache before this server's in-place cache, and after it, with plain and
- * fused ops: the bare loop of (a) at each shape, in the same run. Long contexts show what the copy cost.
+ * Decode step time of the Optimum export's graph with the host KV cache (the graph returns the whole cache every
+ * step) and of the served graph with the in-place slot cache (new K/V only), with plain and fused ops: the bare
+ * loop of (a) at each shape, in the same run. Long contexts show what returning the whole cache costs.
  */
 const VARIANTS: { label: string; dir: string; graph: LlamaGraphOptions }[] = [
   {
-    label: 'before: Optimum graph (returns present), host KV cache',
+    label: 'Optimum graph (returns present), host KV cache',
     dir: join(REPO_ROOT, 'models', 'bench-optimum'),
     graph: { kvOutputs: 'present', logits: 'all' },
   },
@@ -66,7 +67,7 @@ const VARIANTS: { label: string; dir: string; graph: LlamaGraphOptions }[] = [
     dir: join(REPO_ROOT, 'models', 'bench-plain-ops'),
     graph: { ...SERVING_GRAPH, fused: false },
   },
-  { label: 'after (served): new K/V only, slot KV cache, fused ops', dir: MODEL_DIR, graph: SERVING_GRAPH },
+  { label: 'served: new K/V only, slot KV cache, fused ops', dir: MODEL_DIR, graph: SERVING_GRAPH },
 ];
 const STEP_SHAPES: StepShape[] = [
   { batch: 1, promptTokens: PROMPT_TOKENS, decodeSteps: NEW_TOKENS },

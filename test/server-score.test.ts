@@ -24,7 +24,7 @@ const greedy = async (parameters: Record<string, unknown>) => {
 };
 const lastLog = () => server.logs.filter((line) => line.msg === 'request completed').at(-1)!;
 
-test('the CONTRACT sample request answers one record whose text starts with the prompt', async () => {
+test('the README sample request answers one record whose text starts with the prompt', async () => {
   const { status, json, headers } = await postJson(score, {
     input_data: {
       input_string: [PROMPT],

@@ -365,11 +365,11 @@ next to both (b)s and each (b) next to its (c). The server is idle while (a) run
 ## Decode step time by graph and KV cache (ms per step)
 
 The loop of (a) in ${run.stepRounds} rounds that take every variant and shape in turn (the median of the rounds, so
-a machine whose speed drifts weighs on every variant alike), for the graph and cache this server used before
-(the Optimum graph returns \`present.*\`, the whole cache, every step: ONNX Runtime concatenates it inside the graph and
-onnxruntime-node copies it into a new buffer) and after (the graph returns only the step's new keys/values, attention
-reads past and new keys as two blocks without concatenating, and the engine writes the new ones into a per-worker
-cache in place); with plain ops and with the fused \`SimplifiedLayerNormalization\`/\`RotaryEmbedding\` kernels.
+a machine whose speed drifts weighs on every variant alike), for the Optimum export's graph with the host cache
+(the graph returns \`present.*\`, the whole cache, every step: ONNX Runtime concatenates it inside the graph and
+onnxruntime-node copies it into a new buffer) and for the served graph with the slot cache (the graph returns only
+the step's new keys/values, attention reads past and new keys as two blocks without concatenating, and the engine
+writes the new ones into a per-worker cache in place); with plain ops and with the fused \`SimplifiedLayerNormalization\`/\`RotaryEmbedding\` kernels.
 
 ${stepTimesTable(run)}
 

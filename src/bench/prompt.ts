@@ -46,7 +46,7 @@ export async function buildPrompt(targetTokens: number, count?: TokenCounter): P
   return best!;
 }
 
-/** Counts with the server's `POST /tokenize` (CONTRACT §4), where it exists. */
+/** Counts with the server's `POST /tokenize`, where it exists. */
 export function serverTokenCounter(client: BenchClient): TokenCounter {
   return async (text) => {
     const response = await client.post('/tokenize', { text, add_special_tokens: true });

@@ -16,7 +16,7 @@ export interface LiveCounts {
   waiting(): number;
 }
 
-/** The Prometheus families of CONTRACT §4, in a registry of this server's own (tests run several at once). */
+/** The server's Prometheus families (README, "Metrics"), in a registry of this server's own (tests run several at once). */
 export class ServerMetrics implements SchedulerMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({

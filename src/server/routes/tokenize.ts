@@ -4,7 +4,7 @@ import type { App } from '../app.js';
 import { BEARER_OR_NONE } from '../http/bearer-or-none.js';
 import { requireModel } from '../model-service.js';
 
-/** POST /tokenize (CONTRACT §4): the ids a prompt becomes, and their vocabulary pieces. */
+/** POST /tokenize: the ids a prompt becomes, and their vocabulary pieces. */
 export function registerTokenizeRoute(app: App): void {
   app.post(
     '/tokenize',
