@@ -14,7 +14,7 @@ import { checkContext } from '../generation/prompt-limits.js';
 import { HttpError } from '../http/http-error.js';
 import { fieldErrors } from '../http/validation-messages.js';
 import type { ChunkChoices } from './openai-answer.js';
-import { answerOpenAiGeneration } from './openai-generation.js';
+import { answerOpenAiGeneration, type OpenAiGenerationRoute } from './openai-generation.js';
 import { openAiGenerationOptions } from './openai-parameters.js';
 import type { OpenAiRouteOptions } from './openai-route-options.js';
 import { openAiGenerationSchema } from './openai-route-schema.js';
@@ -50,51 +50,60 @@ function leadingWhitespaceDropper(): (text: string) => string {
   };
 }
 
+const CHAT_SCHEMA = openAiGenerationSchema(
+  'OpenAI-compatible chat completion (Llama-2 chat template)',
+  chatCompletionRequestSchema,
+  chatCompletionResponseSchema,
+  chatCompletionChunkSchema,
+);
+
+type ChatDelta = Pick<ChatCompletionChunk['choices'][number], 'delta'>;
+
+/** A chat request's one prompt, the Llama-2 template of its messages, and the words of its answer. */
+function chat(
+  body: ChatCompletionRequest,
+): OpenAiGenerationRoute<
+  'chat.completion',
+  'chat.completion.chunk',
+  { message: { role: 'assistant'; content: string } },
+  ChatDelta
+> {
+  return {
+    idPrefix: 'chatcmpl',
+    object: 'chat.completion',
+    chunkObject: 'chat.completion.chunk',
+    sequences(model) {
+      const promptIds = chatPromptIds(model.tokenizer, conversationOf(body.messages));
+      const context = model.config.contextTokens;
+      const requested = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+      // Without a limit a chat answer may use the rest of the context, as OpenAI and vLLM do.
+      const { sampling, stopping } = openAiGenerationOptions(
+        body,
+        requested ?? Math.max(1, context - promptIds.length),
+        model.config.generationDefaults,
+      );
+      checkContext('messages', promptIds.length, stopping.maxNewTokens, context);
+      return [{ promptIds, sampling, stopping }];
+    },
+    choice: (done) => ({ message: { role: 'assistant', content: done.text.trimStart() } }),
+    chunkChoices(): ChunkChoices<ChatDelta> {
+      const dropLeadingWhitespace = leadingWhitespaceDropper();
+      return {
+        text: (text) => {
+          const content = dropLeadingWhitespace(text);
+          return content === '' ? undefined : { delta: { content } };
+        },
+        finish: { delta: {} },
+        // As OpenAI's streams do, the first chunk gives the role.
+        opening: { delta: { role: 'assistant', content: '' } },
+      };
+    },
+  };
+}
+
 /** POST /v1/chat/completions: OpenAI's chat API over the Llama-2 chat template, streamed with `stream: true`. */
 export function registerChatRoute(v1: App, options: OpenAiRouteOptions): void {
-  v1.post(
-    '/chat/completions',
-    {
-      schema: openAiGenerationSchema(
-        'OpenAI-compatible chat completion (Llama-2 chat template)',
-        chatCompletionRequestSchema,
-        chatCompletionResponseSchema,
-        chatCompletionChunkSchema,
-      ),
-    },
-    async (request, reply) => {
-      const body = request.body;
-      return answerOpenAiGeneration(request, reply, body, options, {
-        idPrefix: 'chatcmpl',
-        object: 'chat.completion',
-        chunkObject: 'chat.completion.chunk',
-        sequences(model) {
-          const promptIds = chatPromptIds(model.tokenizer, conversationOf(body.messages));
-          const context = model.config.contextTokens;
-          const requested = body.max_completion_tokens ?? body.max_tokens ?? undefined;
-          // Without a limit a chat answer may use the rest of the context, as OpenAI and vLLM do.
-          const { sampling, stopping } = openAiGenerationOptions(
-            body,
-            requested ?? Math.max(1, context - promptIds.length),
-            model.config.generationDefaults,
-          );
-          checkContext('messages', promptIds.length, stopping.maxNewTokens, context);
-          return [{ promptIds, sampling, stopping }];
-        },
-        choice: (done) => ({ message: { role: 'assistant' as const, content: done.text.trimStart() } }),
-        chunkChoices(): ChunkChoices<Pick<ChatCompletionChunk['choices'][number], 'delta'>> {
-          const dropLeadingWhitespace = leadingWhitespaceDropper();
-          return {
-            text: (text) => {
-              const content = dropLeadingWhitespace(text);
-              return content === '' ? undefined : { delta: { content } };
-            },
-            finish: { delta: {} },
-            // As OpenAI's streams do, the first chunk gives the role.
-            opening: { delta: { role: 'assistant', content: '' } },
-          };
-        },
-      });
-    },
+  v1.post('/chat/completions', { schema: CHAT_SCHEMA }, async (request, reply) =>
+    answerOpenAiGeneration(request, reply, request.body, options, chat(request.body)),
   );
 }

@@ -13,7 +13,7 @@ import { checkContext, checkMaxNewTokens, checkPromptCount } from '../generation
 import { HttpError } from '../http/http-error.js';
 import type { LoadedModel } from '../model-service.js';
 import type { ChunkChoices } from './openai-answer.js';
-import { answerOpenAiGeneration } from './openai-generation.js';
+import { answerOpenAiGeneration, type OpenAiGenerationRoute } from './openai-generation.js';
 import { openAiGenerationOptions } from './openai-parameters.js';
 import type { OpenAiRouteOptions } from './openai-route-options.js';
 import { openAiGenerationSchema } from './openai-route-schema.js';
@@ -50,43 +50,48 @@ interface PromptLimits {
   maxNewTokens: number;
 }
 
+const COMPLETIONS_SCHEMA = openAiGenerationSchema(
+  'OpenAI-compatible text completion',
+  completionRequestSchema,
+  completionResponseSchema,
+  completionChunkSchema,
+);
+
+type CompletionChoice = Pick<CompletionChunk['choices'][number], 'text'>;
+
+/** A completion request's prompts and the words of its answer: `text`, the continuation only. */
+function completion(
+  body: CompletionRequest,
+  options: OpenAiRouteOptions,
+): OpenAiGenerationRoute<'text_completion', 'text_completion', CompletionChoice, CompletionChoice> {
+  return {
+    idPrefix: 'cmpl',
+    object: 'text_completion',
+    chunkObject: 'text_completion',
+    sequences(model) {
+      const { sampling, stopping } = openAiGenerationOptions(
+        body,
+        body.max_tokens ?? undefined,
+        model.config.generationDefaults,
+      );
+      checkMaxNewTokens('max_tokens', stopping.maxNewTokens, model.config.contextTokens);
+      const prompts = promptIdsOf(body.prompt, model, {
+        maxPrompts: options.maxPrompts,
+        maxNewTokens: stopping.maxNewTokens,
+      });
+      return prompts.map((promptIds) => ({ promptIds, sampling, stopping }));
+    },
+    choice: (done) => ({ text: done.text }),
+    chunkChoices: (): ChunkChoices<CompletionChoice> => ({
+      text: (text) => ({ text }),
+      finish: { text: '' },
+    }),
+  };
+}
+
 /** POST /v1/completions: OpenAI's completions API, streamed as Server-Sent Events with `stream: true`. */
 export function registerCompletionsRoute(v1: App, options: OpenAiRouteOptions): void {
-  v1.post(
-    '/completions',
-    {
-      schema: openAiGenerationSchema(
-        'OpenAI-compatible text completion',
-        completionRequestSchema,
-        completionResponseSchema,
-        completionChunkSchema,
-      ),
-    },
-    async (request, reply) => {
-      const body = request.body;
-      return answerOpenAiGeneration(request, reply, body, options, {
-        idPrefix: 'cmpl',
-        object: 'text_completion',
-        chunkObject: 'text_completion',
-        sequences(model) {
-          const { sampling, stopping } = openAiGenerationOptions(
-            body,
-            body.max_tokens ?? undefined,
-            model.config.generationDefaults,
-          );
-          checkMaxNewTokens('max_tokens', stopping.maxNewTokens, model.config.contextTokens);
-          const prompts = promptIdsOf(body.prompt, model, {
-            maxPrompts: options.maxPrompts,
-            maxNewTokens: stopping.maxNewTokens,
-          });
-          return prompts.map((promptIds) => ({ promptIds, sampling, stopping }));
-        },
-        choice: (done) => ({ text: done.text }),
-        chunkChoices: (): ChunkChoices<Pick<CompletionChunk['choices'][number], 'text'>> => ({
-          text: (text) => ({ text }),
-          finish: { text: '' },
-        }),
-      });
-    },
+  v1.post('/completions', { schema: COMPLETIONS_SCHEMA }, async (request, reply) =>
+    answerOpenAiGeneration(request, reply, request.body, options, completion(request.body, options)),
   );
 }
