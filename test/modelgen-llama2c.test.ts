@@ -122,7 +122,11 @@ test('convert llama2c: a tokenizer with a corrupt record after its pieces is ref
 });
 
 test('convert: a wrong source format or a missing flag is a usage error (exit 2)', () => {
-  assertOneLineError(cli('convert', 'gguf', '--checkpoint', 'x'), 2, /expected the source format 'llama2c'/);
+  assertOneLineError(
+    cli('convert', 'gguf', '--checkpoint', 'x'),
+    2,
+    /expected the source format 'hf' or 'llama2c'/,
+  );
   assertOneLineError(
     cli('convert', 'llama2c', '--tokenizer', 'x', '--out', 'y'),
     2,

@@ -15,6 +15,20 @@ export const GRAPH_FLAGS = {
 export const GRAPH_USAGE =
   '[--dtype float32|float16] [--logits all|last] [--attention eager|gqa] [--ops fused|plain] [--kv-outputs present|new]';
 
+/** What each graph flag does, for the commands' --help. */
+export const GRAPH_HELP = [
+  '  --dtype float32|float16   weights, activations, KV cache and logits (default float32; ONNX Runtime on the',
+  '                            CPU computes float16 weights as float32, so float16 saves disk, not memory)',
+  '  --logits last|all         logits of the last position only (default), or of every position',
+  '  --kv-outputs new|present  new: each run returns only its own keys/values, which the server writes into',
+  "                            its cache in place (default); present: past + new, Optimum's outputs",
+  '  --attention eager|gqa     eager: plain ops (default); gqa: com.microsoft GroupQueryAttention with a shared',
+  '                            past/present buffer (needs --kv-outputs present; the server refuses it)',
+  '  --ops fused|plain         fused: ONNX Runtime SimplifiedLayerNormalization and RotaryEmbedding (default);',
+  '                            plain: opset-17 ops only',
+  '  --external-data           weights in model.onnx.data beside model.onnx (default: only above 1.5 GB)',
+].join('\n');
+
 export function graphOptions(values: {
   dtype?: string;
   logits?: string;

@@ -1,17 +1,15 @@
 /** A llama2.c checkpoint + tokenizer.bin → a model directory. */
 import { readFile } from 'node:fs/promises';
-import { type LlamaGraphOptions, SERVING_GRAPH } from './llama-graph.js';
+import { SERVING_GRAPH } from './llama-graph.js';
 import { inMemorySource } from './llama-weights.js';
 import { readLlama2cCheckpoint } from './llama2c-checkpoint.js';
-import { type ModelDirectory, writeModelDirectory } from './model-directory.js';
+import { type ModelDirectory, type ModelWriteOptions, writeModelDirectory } from './model-directory.js';
 import { readVocabFile } from './vocab-file.js';
 
-export interface ConvertLlama2cOptions {
+/** graph defaults to SERVING_GRAPH. */
+export interface ConvertLlama2cOptions extends ModelWriteOptions {
   checkpoint: string;
   tokenizer: string;
-  outDir: string;
-  /** Default: SERVING_GRAPH. */
-  graph?: LlamaGraphOptions;
 }
 
 /** llama2.c's run.c ends a text on BOS as well as EOS. */
@@ -27,5 +25,7 @@ export async function convertLlama2c(options: ConvertLlama2cOptions): Promise<Mo
     vocab,
     graph: options.graph ?? SERVING_GRAPH,
     eosTokenIds: LLAMA2C_EOS,
+    externalData: options.externalData,
+    onProgress: options.onProgress,
   });
 }

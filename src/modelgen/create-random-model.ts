@@ -1,14 +1,14 @@
 /** A seeded random-weight Llama model directory from a preset: the demo model, test and bench models. */
 import { defaultLlama2Vocab } from '../tokenizer/default-vocab.js';
 import { type LlamaConfig, PRESETS, type PresetName } from './llama-config.js';
-import { type LlamaGraphOptions, SERVING_GRAPH } from './llama-graph.js';
-import { type ModelDirectory, writeModelDirectory } from './model-directory.js';
+import { SERVING_GRAPH } from './llama-graph.js';
+import { type ModelDirectory, type ModelWriteOptions, writeModelDirectory } from './model-directory.js';
 import { randomWeightSource } from './random-weights.js';
 import { readVocabFile } from './vocab-file.js';
 
-export interface CreateRandomOptions {
+/** graph defaults to SERVING_GRAPH. */
+export interface CreateRandomOptions extends ModelWriteOptions {
   preset: PresetName;
-  outDir: string;
   seed?: number;
   /** A tokenizer.model or llama2.c tokenizer.bin; default: the real Llama-2 vocabulary. Sets vocab_size. */
   tokenizer?: string;
@@ -16,9 +16,6 @@ export interface CreateRandomOptions {
   layers?: number;
   /** Overrides any other preset field (tests use small shapes). */
   overrides?: Partial<LlamaConfig>;
-  /** Default: SERVING_GRAPH. */
-  graph?: LlamaGraphOptions;
-  externalData?: boolean;
 }
 
 export const DEFAULT_SEED = 1234;
@@ -42,5 +39,6 @@ export async function createRandomModel(options: CreateRandomOptions): Promise<M
     vocab,
     graph: options.graph ?? SERVING_GRAPH,
     externalData: options.externalData,
+    onProgress: options.onProgress,
   });
 }

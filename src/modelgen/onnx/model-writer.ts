@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
+import type { WriteProgressListener } from '../write-progress.js';
 import { ELEMENT_BYTES, type GraphBuilder, type Initializer } from './graph-builder.js';
 import { DATA_LOCATION_EXTERNAL, IR_VERSION, ModelProto, type TensorMessage } from './onnx-proto.js';
 
@@ -21,6 +22,8 @@ export interface WriteModelOptions {
   /** true: always external data; false: always inline; absent: external above EXTERNAL_DATA_THRESHOLD. */
   externalData?: boolean;
   opsetVersion?: number;
+  /** Called before the first initializer and after each one is written. */
+  onProgress?: WriteProgressListener;
 }
 
 export interface WrittenModel {
@@ -47,6 +50,13 @@ export function writeModel(
   const external = options.externalData ?? weightBytes > EXTERNAL_DATA_THRESHOLD;
   const dataPath = external ? `${modelPath}.data` : undefined;
   const tensors: TensorMessage[] = [];
+  const progress = {
+    tensorsDone: 0,
+    tensorsTotal: graph.initializers.length,
+    bytesDone: 0,
+    bytesTotal: weightBytes,
+  };
+  options.onProgress?.({ ...progress });
   const fd = dataPath === undefined ? undefined : openSync(dataPath, 'w');
   try {
     let offset = 0;
@@ -70,6 +80,9 @@ export function writeModel(
         offset += bytes.byteLength;
       }
       tensors.push(tensor);
+      progress.tensorsDone++;
+      progress.bytesDone += expected;
+      options.onProgress?.({ ...progress });
     }
   } finally {
     if (fd !== undefined) closeSync(fd);
