@@ -12,9 +12,6 @@ export const GRAPH_FLAGS = {
   'kv-outputs': { type: 'string' },
 } as const;
 
-export const GRAPH_USAGE =
-  '[--dtype float32|float16] [--logits all|last] [--attention eager|gqa] [--ops fused|plain] [--kv-outputs present|new]';
-
 /** What each graph flag does, for the commands' --help. */
 export const GRAPH_HELP = [
   '  --dtype float32|float16   weights, activations, KV cache and logits (default float32; ONNX Runtime on the',

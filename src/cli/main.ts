@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { ModelInputError } from '../modelgen/model-input-error.js';
 import type { Command } from './command.js';
+import { packageVersion } from './package-version.js';
 import { UsageError } from './usage-error.js';
 
 /** Each command lives in its own module, loaded only when asked for, so `--help` stays instant. */
@@ -18,7 +20,10 @@ async function help(): Promise<string> {
     const command = await load();
     lines.push(`  ${command.name.padEnd(14)} ${command.summary}`);
   }
-  lines.push('', "Run 'llama-endpoint <command> --help' for a command's options.");
+  lines.push(
+    '',
+    "Run 'llama-endpoint <command> --help' for a command's options; 'llama-endpoint --version' for the version.",
+  );
   return lines.join('\n');
 }
 
@@ -27,6 +32,10 @@ export async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${await help()}\n`);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
   }
   const load = COMMANDS[name];
   if (!load) {
@@ -41,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
+    // A checkpoint or output directory the user must fix is a usage error too.
+    if (err instanceof UsageError || err instanceof ModelInputError) {
       process.stderr.write(`llama-endpoint ${name}: ${err.message}\n`);
       return 2;
     }

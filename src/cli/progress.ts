@@ -13,7 +13,7 @@ export interface ProgressOptions {
   intervalMs?: number;
 }
 
-/** Decimal units, as disk sizes are given. */
+/** Decimal units, as disk sizes are given, to 3 significant digits. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let value = bytes;
@@ -22,7 +22,8 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${value.toFixed(digits)} ${units[unit]}`;
 }
 
 export function formatDuration(seconds: number): string {
@@ -56,15 +57,18 @@ class ProgressReporter {
     const figures = this.figures(progress);
     if (this.stream.isTTY) {
       if (!this.bar) {
-        this.bar = new cliProgress.SingleBar({
-          stream: this.stream,
-          format: `${this.label} [{bar}] {percentage}% | {tensors} tensors | {bytes} | {rate} | {left}`,
-          barsize: 30,
-          hideCursor: false,
-          clearOnComplete: true,
-          // No SIGINT handler: the write is synchronous, and a handler would keep Ctrl-C from ending it.
-          gracefulExit: false,
-        });
+        this.bar = new cliProgress.SingleBar(
+          {
+            stream: this.stream,
+            format: `${this.label} [{bar}] {percentage}% | {tensors} tensors | {bytes} | {rate} | {left}`,
+            barsize: 30,
+            hideCursor: false,
+            clearOnComplete: true,
+            // No SIGINT handler: the write is synchronous, and a handler would keep Ctrl-C from ending it.
+            gracefulExit: false,
+          },
+          cliProgress.Presets.shades_classic,
+        );
         this.bar.start(progress.bytesTotal, progress.bytesDone, figures);
       } else {
         this.bar.update(progress.bytesDone, figures);

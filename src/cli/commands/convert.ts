@@ -1,7 +1,6 @@
 import { convertHf } from '../../modelgen/convert-hf.js';
 import { convertLlama2c } from '../../modelgen/convert-llama2c.js';
 import type { ModelDirectory, ModelWriteOptions } from '../../modelgen/model-directory.js';
-import { ModelInputError } from '../../modelgen/model-input-error.js';
 import { type Command, directoryFlag, parseCommandArgs, requireFlag } from '../command.js';
 import { existingFile, GRAPH_FLAGS, GRAPH_HELP, graphOptions } from '../graph-flags.js';
 import { withProgress } from '../progress.js';
@@ -74,22 +73,17 @@ export const convertCommand: Command = {
       externalData: values['external-data'] || undefined,
     };
     let written: ModelDirectory;
-    try {
-      if (source === 'hf') {
-        flagsOf('hf', ['checkpoint', 'tokenizer']);
-        const inDir = directoryFlag('in', values.in);
-        written = await withProgress('convert', (onProgress) => convertHf({ ...write, inDir, onProgress }));
-      } else {
-        flagsOf('llama2c', ['in']);
-        const checkpoint = existingFile('checkpoint', requireFlag('checkpoint', values.checkpoint));
-        const tokenizer = existingFile('tokenizer', requireFlag('tokenizer', values.tokenizer));
-        written = await withProgress('convert', (onProgress) =>
-          convertLlama2c({ ...write, checkpoint, tokenizer, onProgress }),
-        );
-      }
-    } catch (err) {
-      if (err instanceof ModelInputError) throw new UsageError(err.message);
-      throw err;
+    if (source === 'hf') {
+      flagsOf('hf', ['checkpoint', 'tokenizer']);
+      const inDir = directoryFlag('in', values.in);
+      written = await withProgress('convert', (onProgress) => convertHf({ ...write, inDir, onProgress }));
+    } else {
+      flagsOf('llama2c', ['in']);
+      const checkpoint = existingFile('checkpoint', requireFlag('checkpoint', values.checkpoint));
+      const tokenizer = existingFile('tokenizer', requireFlag('tokenizer', values.tokenizer));
+      written = await withProgress('convert', (onProgress) =>
+        convertLlama2c({ ...write, checkpoint, tokenizer, onProgress }),
+      );
     }
     const c = written.config;
     process.stdout.write(
