@@ -3,7 +3,8 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { formatBytes, formatDuration, withProgress } from '../src/cli/progress.js';
 
-test('plain progress lines give tensors, bytes, percent, rate and time left, then a summary', async () => {
+/** A stream (not a terminal) that keeps what is written to it. */
+function collected() {
   const written: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -11,6 +12,11 @@ test('plain progress lines give tensors, bytes, percent, rate and time left, the
       done();
     },
   });
+  return { stream, written };
+}
+
+test('plain progress lines give tensors, bytes, percent, rate and time left, then a summary', async () => {
+  const { stream, written } = collected();
   const total = { tensorsTotal: 4, bytesTotal: 2e9 };
   const result = await withProgress(
     'quantize',
@@ -32,13 +38,7 @@ test('plain progress lines give tensors, bytes, percent, rate and time left, the
 });
 
 test('a failed write ends the progress without a summary line', async () => {
-  const written: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      written.push(chunk.toString('utf8'));
-      done();
-    },
-  });
+  const { stream, written } = collected();
   await assert.rejects(
     withProgress(
       'convert',
