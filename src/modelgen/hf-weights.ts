@@ -18,8 +18,7 @@ export const SINGLE_FILE = 'model.safetensors';
 export const SHARD_INDEX = 'model.safetensors.index.json';
 
 export interface HfWeights extends WeightSource {
-  /** The safetensors files read, in the order first used. */
-  files: string[];
+  /** Closes the shards. */
   close(): void;
 }
 
@@ -100,7 +99,6 @@ export function openHfWeights(dir: string, config: LlamaConfig): HfWeights {
   }
 
   return {
-    files: [...opened.values()].map((shard) => shard.path),
     tensor(name) {
       const shard = location.get(name);
       if (!shard) throw new Error(`weight ${name} is not part of this model`);
