@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { readModelConfig } from '../src/engine/model-config.js';
+import { argmax } from '../src/engine/sampler.js';
 import { SafetensorsFile } from '../src/modelgen/safetensors.js';
 import { aidreamsGreedyReference, type GreedyReference } from './helpers/aidreams.js';
 import {
@@ -131,6 +132,50 @@ test('F16 and BF16 checkpoints load and serve, with logits close to the F32 conv
       await server.close();
     }
   }
+});
+
+/** q/k rows of each head from rotate-half order back to Meta's adjacent pairs (undoing HF's permutation). */
+function toAdjacentPairs(w: Float32Array, heads: number, cols: number): Float32Array {
+  const out = new Float32Array(w.length);
+  const hd = w.length / cols / heads;
+  for (let head = 0; head < heads; head++) {
+    for (let i = 0; i < hd / 2; i++) {
+      for (const t of [0, 1]) {
+        const from = (head * hd + t * (hd / 2) + i) * cols;
+        out.set(w.subarray(from, from + cols), (head * hd + 2 * i + t) * cols);
+      }
+    }
+  }
+  return out;
+}
+
+test("q/k rows are used as stored: the same weights in Meta's adjacent-pair order predict other tokens", {
+  skip,
+}, async () => {
+  const { config } = source;
+  const firstTokens = async (outDir: string) => (await promptLogits(outDir)).map((logits) => argmax(logits));
+  const expected = references.map((r) => r.generated_ids[0]);
+  assert.deepEqual(await firstTokens((await converted({})).outDir), expected);
+
+  const weights = new Map(source.weights);
+  for (let layer = 0; layer < config.numLayers; layer++) {
+    for (const [proj, heads] of [
+      ['q_proj', config.numHeads],
+      ['k_proj', config.numKvHeads],
+    ] as const) {
+      const name = `model.layers.${layer}.self_attn.${proj}.weight`;
+      weights.set(name, toAdjacentPairs(weights.get(name)!, heads, config.hiddenSize));
+    }
+  }
+  const inDir = join(workDir, 'meta-order');
+  await writeHfCheckpoint(inDir, { ...source, weights });
+  const outDir = join(workDir, 'meta-order-onnx');
+  assert.equal(cli('convert', 'hf', '--in', inDir, '--out', outDir).status, 0);
+  const wrong = await firstTokens(outDir);
+  assert.ok(
+    wrong.some((token, i) => token !== expected[i]),
+    `the adjacent-pair order predicts the same first tokens (${wrong}): this test cannot see the q/k layout`,
+  );
 });
 
 test('convert hf --dtype float16 --external-data writes a float16 graph with its weights beside it', {
