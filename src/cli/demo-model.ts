@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRandomModel } from '../modelgen/create-random-model.js';
@@ -10,14 +9,11 @@ const DEMO_MODEL_DIR = join(MODELS_DIR, 'demo-tiny');
 
 /**
  * The demo model `npm start` serves: a seeded random tiny Llama with the real Llama-2 tokenizer, written on
- * first start. It is written beside its final place and renamed, so an interrupted first start leaves nothing
- * half-written behind.
+ * first start. Like every model directory it is written beside its place and renamed there when complete,
+ * so an interrupted first start leaves nothing half-written behind.
  */
 export async function ensureDemoModel(): Promise<{ dir: string; created: boolean }> {
   if (existsSync(join(DEMO_MODEL_DIR, 'config.json'))) return { dir: DEMO_MODEL_DIR, created: false };
-  const partial = `${DEMO_MODEL_DIR}.partial-${process.pid}`;
-  await rm(partial, { recursive: true, force: true });
-  await createRandomModel({ preset: 'tiny', outDir: partial });
-  await rename(partial, DEMO_MODEL_DIR);
+  await createRandomModel({ preset: 'tiny', outDir: DEMO_MODEL_DIR });
   return { dir: DEMO_MODEL_DIR, created: true };
 }
