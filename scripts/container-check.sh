@@ -96,6 +96,9 @@ t0=$SECONDS
 if podman build --format docker --network host -f docker/Dockerfile -t "$IMAGE" "$src" >"$WORK/build.log" 2>&1; then
   size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
   pass "docker/Dockerfile built from $commit in $((SECONDS - t0)) s, $((size / 1000000)) MB"
+  if grep -q 'npm warn' "$WORK/build.log"; then fail "npm in the build warned: $(grep 'npm warn' "$WORK/build.log" | head -3)"; else
+    pass "npm ci in the build: no warnings"
+  fi
 else
   tail -30 "$WORK/build.log" >&2
   fail "docker/Dockerfile build from $commit"
