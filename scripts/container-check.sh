@@ -190,7 +190,12 @@ for _ in $(seq 1 50); do
 done
 t0=$SECONDS
 podman kill --signal TERM "$CONTAINER" >/dev/null
-sleep 0.3
+# The signal is handled asynchronously: ask until the server says it is draining (or the request is done).
+for _ in $(seq 1 20); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$url/health/ready" || true)
+  [[ "$code" == 503 ]] || ! kill -0 "$curl_pid" 2>/dev/null && break
+  sleep 0.1
+done
 expect 'while draining: new /score → 503' 503 'b.error.code === "ServiceUnavailable"' \
   "$url/score" "${json[@]}" -d '{"input_data": ["Hi"], "params": {"max_new_tokens": 1}}'
 wait "$curl_pid" || true
