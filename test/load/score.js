@@ -5,30 +5,10 @@
 import { check } from 'k6';
 import exec from 'k6/execution';
 import http from 'k6/http';
+import { loadScenario } from './common.js';
 
-const scenario = JSON.parse(open('./scenario.json')).score;
-const requests = JSON.parse(open('./requests.json')).score;
-const baseUrl = __ENV.BASE_URL || 'http://127.0.0.1:5001';
-const headers = { 'Content-Type': 'application/json' };
-if (__ENV.API_KEY) headers.Authorization = `Bearer ${__ENV.API_KEY}`;
-
-export const options = {
-  scenarios: {
-    score: {
-      executor: 'ramping-arrival-rate',
-      startRate: scenario.startRate,
-      timeUnit: '1s',
-      preAllocatedVUs: scenario.preAllocatedVUs,
-      maxVUs: scenario.maxVUs,
-      stages: scenario.stages.map((stage) => ({ duration: `${stage.seconds}s`, target: stage.target })),
-    },
-  },
-  thresholds: {
-    http_req_failed: [`rate<${scenario.maxErrorRate}`],
-    http_req_duration: [`p(95)<${scenario.p95LatencyMs}`],
-    checks: ['rate>0.99'],
-  },
-};
+const { baseUrl, headers, options: scenarioOptions, requests } = loadScenario('score', () => ({}));
+export const options = scenarioOptions;
 
 /** What each form answers (README, POST /score). */
 const shapes = {
