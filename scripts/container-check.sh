@@ -43,7 +43,7 @@ summary() {
   echo "$(( ${#RESULTS[@]} - FAILED )) passed, $FAILED failed"
 }
 cleanup() {
-  podman rm -f -t 0 "$CONTAINER" >/dev/null 2>&1 || true
+  podman rm -f -t 0 "$CONTAINER" "$CONTAINER-azure" >/dev/null 2>&1 || true
   [[ "$KEEP_IMAGE" == true ]] || podman rmi -f "$IMAGE" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
@@ -214,6 +214,19 @@ fi
 if [[ "$exit_code" == 0 ]]; then pass "exit code 0, $((SECONDS - t0)) s after SIGTERM"; else
   fail "exit code $exit_code after SIGTERM"
 fi
+
+# ---- Azure ML's mount: the registered folder one level below $AZUREML_MODEL_DIR, found by the server
+azure_dir=/var/azureml-app/azureml-models/llama-2-13b-onnx/1
+mkdir "$WORK/azure" && mv "$model" "$WORK/azure/model"
+podman run -d --name "$CONTAINER-azure" -p "127.0.0.1:$port:5001" -v "$WORK/azure:$azure_dir:ro" \
+  -e AZUREML_MODEL_DIR="$azure_dir" "$IMAGE" >/dev/null 2>>"$WORK/run.log"
+for _ in $(seq 1 120); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "$url/health/ready" || true) == 200 ]] && break
+  sleep 0.5
+done
+expect "AZUREML_MODEL_DIR=$azure_dir: the model folder below it is served" 200 \
+  'b.data.length === 1 && b.data[0].id === "model"' "$url/v1/models"
+podman rm -f -t 0 "$CONTAINER-azure" >/dev/null 2>&1
 
 summary
 [[ $FAILED == 0 ]]
