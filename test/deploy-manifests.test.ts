@@ -23,7 +23,7 @@ import {
   SERVE_FLAGS,
 } from '../src/cli/commands/serve.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../src/server/build-server.js';
-import { ServerMetrics } from '../src/server/metrics.js';
+import { ServerMetrics } from '../src/server/http/metrics.js';
 import { HEALTH_ROUTES } from '../src/server/routes/health.js';
 import { REPO_ROOT } from './helpers/paths.js';
 
