@@ -27,6 +27,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Open without an API key (health probes). */
     public?: boolean;
+    /** Polled by an orchestrator or a scraper every few seconds: its request line is logged at debug, not info. */
+    polled?: boolean;
   }
 }
 

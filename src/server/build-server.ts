@@ -35,6 +35,8 @@ export interface ServerOptions {
   apiKeys: string[];
   /** The `azureml-model-deployment` response header. */
   deploymentName: string;
+  /** The model's name in /v1 responses; default the model directory's name (`/model` in a container: "model"). */
+  servedModelName?: string;
   /** Requests in flight (running + queued) beyond which new ones get 429. */
   maxConcurrentRequests: number;
   requestTimeoutMs: number;
@@ -112,7 +114,7 @@ export function buildServer(options: ServerOptions): App {
     registerSwaggerRoute(app);
     registerTokenizeRoute(app);
     registerOpenAiApi(app, {
-      modelName: model?.name ?? 'none',
+      modelName: options.servedModelName ?? model?.name ?? 'none',
       maxPrompts: options.maxPrompts,
       requestTimeoutMs: options.requestTimeoutMs,
       bodyLimit: options.bodyLimit,

@@ -12,14 +12,20 @@ import {
   defaultIntraOpThreads,
   defaultWorkers,
 } from '../../worker/threading.js';
+import { AZUREML_MODEL_DIR, azureMlModelDir } from '../azureml-model-dir.js';
 import { type Command, intFlag, oneOfFlag, parseCommandArgs } from '../command.js';
 import { ensureDemoModel } from '../demo-model.js';
 import { UsageError } from '../usage-error.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-const OPTIONS = {
+/** The port Azure ML's custom-container examples and the images use. */
+export const DEFAULT_PORT = 5001;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+export const SERVE_FLAGS = {
   model: { type: 'string' },
+  'served-model-name': { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
   workers: { type: 'string' },
@@ -38,8 +44,9 @@ const OPTIONS = {
 } as const;
 
 /** Every flag has an environment variable; flags win. */
-const ENV = {
+export const SERVE_ENV = {
   model: 'MODEL_DIR',
+  'served-model-name': 'SERVED_MODEL_NAME',
   host: 'HOST',
   port: 'PORT',
   workers: 'WORKERS',
@@ -58,9 +65,11 @@ const ENV = {
 } as const;
 
 const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also reads the environment variable shown)
-  --model DIR                  MODEL_DIR                model directory (default: the demo model, created on first start)
+  --model DIR                  MODEL_DIR                model directory (default: the model Azure ML mounted at
+                                                        $${AZUREML_MODEL_DIR} when set, else the demo model)
+  --served-model-name NAME     SERVED_MODEL_NAME        the model's name in /v1 responses (default: the model directory's name)
   --host H                     HOST                     listen address (default 127.0.0.1; 0.0.0.0 in containers)
-  --port N                     PORT                     default 5001
+  --port N                     PORT                     default ${DEFAULT_PORT}
   --workers N                  WORKERS                  worker threads, one ONNX Runtime session each (default 1; cuda: 1 per GPU)
   --provider cpu|cuda|webgpu   PROVIDER                 default cpu; cuda uses device = worker index
   --api-key K (repeatable)     API_KEYS (comma list)    Bearer keys; none = no auth
@@ -80,10 +89,10 @@ export const serveCommand: Command = {
   summary: 'serve the Azure ML /score contract over HTTP (default: the demo model on port 5001)',
   usage: USAGE,
   async run(argv) {
-    const { values } = parseCommandArgs(argv, OPTIONS, ENV);
+    const { values } = parseCommandArgs(argv, SERVE_FLAGS, SERVE_ENV);
     const provider = oneOfFlag('provider', values.provider, EXECUTION_PROVIDERS, 'cpu');
     const workers = intFlag('workers', values.workers, defaultWorkers(provider), 1, 64);
-    const port = intFlag('port', values.port, 5001, 0, 65535);
+    const port = intFlag('port', values.port, DEFAULT_PORT, 0, 65535);
     const host = values.host ?? '127.0.0.1';
     const level = oneOfFlag('log-level', values['log-level'], LOG_LEVELS, 'info');
     const maxBatchSize = intFlag('max-batch-size', values['max-batch-size'], DEFAULT_MAX_BATCH_SIZE, 1, 1024);
@@ -100,10 +109,16 @@ export const serveCommand: Command = {
       1,
       1024,
     );
-    const shutdownTimeoutMs = intFlag('shutdown-timeout-ms', values['shutdown-timeout-ms'], 30_000, 0);
+    const shutdownTimeoutMs = intFlag(
+      'shutdown-timeout-ms',
+      values['shutdown-timeout-ms'],
+      DEFAULT_SHUTDOWN_TIMEOUT_MS,
+      0,
+    );
     const options = {
       apiKeys: (values['api-key'] ?? []).filter((key) => key !== ''),
       deploymentName: values['deployment-name'] ?? DEFAULT_SERVER_OPTIONS.deploymentName,
+      ...(values['served-model-name'] ? { servedModelName: values['served-model-name'] } : {}),
       maxConcurrentRequests: intFlag(
         'max-concurrent-requests',
         values['max-concurrent-requests'],
@@ -121,7 +136,8 @@ export const serveCommand: Command = {
     };
 
     const logger = pino({ level });
-    let modelDir = values.model;
+    const azureMount = process.env[AZUREML_MODEL_DIR];
+    let modelDir = values.model ?? (azureMount ? azureMlModelDir(azureMount) : undefined);
     if (modelDir !== undefined && !statSync(modelDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new UsageError(`--model: no such directory '${modelDir}'`);
     }

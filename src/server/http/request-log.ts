@@ -8,7 +8,7 @@ const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.r
 
 /**
  * One log line and one metrics sample per request: ids, status, token counts and timings. Prompt text never
- * appears at info level. A request whose client went away before its answer was complete (Fastify's
+ * appears at info level; polled routes (probes, /metrics) log theirs at debug. A request whose client went away before its answer was complete (Fastify's
  * onResponse never fires for it) is recorded with status 499, as nginx does, once its cancelled sequences
  * have ended.
  */
@@ -25,7 +25,9 @@ export function registerRequestLog(app: App): void {
     const generation = await request.generation;
     // End-to-end latency is the server's answer time: a client that left did not wait for one.
     if (generation && status !== CLIENT_CLOSED_REQUEST) metrics.generationRequest(route, totalMs / 1000);
-    request.log.info(
+    // Probes and scrapes come every few seconds from every replica: at info they would drown the requests.
+    const level = request.routeOptions.config.polled ? 'debug' : 'info';
+    request.log[level](
       {
         method: request.method,
         route,

@@ -9,12 +9,15 @@ function requireReady(app: App) {
   return app.endpoint.model!.readiness();
 }
 
+/** Where the probes are: Azure ML's liveness and readiness route, and Kubernetes-style ones. */
+export const HEALTH_ROUTES = { azure: '/', live: '/health/live', ready: '/health/ready' } as const;
+
 /** Azure's `GET /` probe and the Kubernetes-style liveness and readiness probes; open without a key. */
 export function registerHealthRoutes(app: App): void {
   app.get(
-    '/',
+    HEALTH_ROUTES.azure,
     {
-      config: { public: true },
+      config: { public: true, polled: true },
       schema: {
         summary: 'Azure ML liveness/readiness: "healthy" once every worker has loaded the model',
         response: { 200: healthySchema, 503: errorResponseSchema },
@@ -27,17 +30,17 @@ export function registerHealthRoutes(app: App): void {
     },
   );
   app.get(
-    '/health/live',
+    HEALTH_ROUTES.live,
     {
-      config: { public: true },
+      config: { public: true, polled: true },
       schema: { summary: 'Liveness: the process answers', response: { 200: probeSchema } },
     },
     async () => ({ status: 'live' as const }),
   );
   app.get(
-    '/health/ready',
+    HEALTH_ROUTES.ready,
     {
-      config: { public: true },
+      config: { public: true, polled: true },
       schema: {
         summary: 'Readiness: the model is loaded in every worker and the server is not draining',
         response: { 200: probeSchema, 503: errorResponseSchema },

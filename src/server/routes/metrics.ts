@@ -4,7 +4,7 @@ import type { App } from '../app.js';
 export function registerMetricsRoute(app: App): void {
   app.get(
     '/metrics',
-    { schema: { summary: 'Prometheus metrics', produces: ['text/plain'] } },
+    { config: { polled: true }, schema: { summary: 'Prometheus metrics', produces: ['text/plain'] } },
     async (_request, reply) => {
       const { registry } = app.endpoint.metrics;
       reply.type(registry.contentType);
