@@ -6,12 +6,13 @@
  * preset's full depth, and the memory-bandwidth bound. Needs no network. Usage:
  * `node dist/scripts/gpu-check.js --out DIR [--cpu-only] [--small] [--layers N] [--budget-s S]`.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   type Bandwidth,
@@ -21,9 +22,9 @@ import {
   gpuBandwidth,
   measureHostReadBandwidth,
   modelBytes,
+  type ProviderRun,
   type ProviderStatus,
   type StepTiming,
-  timeDecodeSteps,
 } from '../src/bench/gpu-check.js';
 import type { ExecutionProvider } from '../src/engine/execution-provider.js';
 import { createRandomModel } from '../src/modelgen/create-random-model.js';
@@ -66,7 +67,8 @@ const fullLayers = PRESETS[preset].numLayers;
 // The Optimum `present` graph: on WebGPU its KV cache stays on the device; cpu and cuda run it with the host cache.
 const graph = { dtype: 'float16', kvOutputs: 'present', logits: 'last', fused: true } as const;
 const steps = values.small ? 4 : 8;
-const providers: ExecutionProvider[] = values['cpu-only'] ? ['cpu'] : ['cpu', 'webgpu', 'cuda'];
+// The GPU ones first: on a GPU machine they are the point, and the CPU is the slowest at these shapes.
+const providers: ExecutionProvider[] = values['cpu-only'] ? ['cpu'] : ['cuda', 'webgpu', 'cpu'];
 
 await mkdir(outDir, { recursive: true });
 const startedAt = new Date().toISOString();
@@ -102,29 +104,70 @@ if (gpuFigure) for (const provider of ['cuda', 'webgpu']) bandwidth[provider] = 
 
 const statuses: ProviderStatus[] = [];
 const timings: StepTiming[] = [];
-for (const provider of providers) {
-  if (elapsedMs() > budgetMs * 0.9) {
-    statuses.push({ provider, loaded: false, error: 'skipped: out of time' });
-    continue;
-  }
-  try {
-    let deviceKvCache = false;
-    for (const { dir } of [one, deep]) {
-      const layerCount = dir === one.dir ? 1 : layers;
-      const run = await timeDecodeSteps(dir, provider, BATCHES, steps, log);
-      deviceKvCache = run.deviceKvCache;
-      timings.push(...run.timings.map((timing) => ({ ...timing, layers: layerCount })));
-    }
-    statuses.push({ provider, loaded: true, deviceKvCache });
-  } catch (err) {
-    const message = (err as Error).message;
-    log(`${provider}: ${message}`);
-    statuses.push({ provider, loaded: false, error: message });
-  }
+const PROVIDER_SCRIPT = fileURLToPath(new URL('./gpu-check-provider.js', import.meta.url));
+
+/**
+ * One provider in a child process, ended when the budget runs out: the models it measured (in order), and why
+ * it stopped short when it did.
+ */
+function measureProvider(provider: ExecutionProvider): Promise<{ runs: ProviderRun[]; error?: string }> {
+  const remainingMs = budgetMs - elapsedMs();
+  if (remainingMs < 10_000) return Promise.resolve({ runs: [], error: 'skipped: out of time' });
+  return new Promise((resolveRun) => {
+    const child = spawn(
+      process.execPath,
+      [PROVIDER_SCRIPT, provider, String(steps), BATCHES.join(','), one.dir, deep.dir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      stderr += text;
+      for (const line of text.split('\n')) if (line.startsWith('[gpu-check]')) log(line.slice(12));
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), remainingMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const runs = stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as ProviderRun);
+      if (code === 0) resolveRun({ runs });
+      else if (signal === 'SIGKILL') {
+        resolveRun({ runs, error: `stopped: out of time after ${(remainingMs / 1000).toFixed(0)} s` });
+      } else {
+        const reason = stderr
+          .split('\n')
+          .filter((line) => /Error/.test(line))
+          .at(-1)
+          ?.trim();
+        resolveRun({ runs, error: reason ?? `the process ended with ${signal ?? `code ${code}`}` });
+      }
+    });
+  });
 }
 
+for (const provider of providers) {
+  const { runs, error } = await measureProvider(provider);
+  if (error !== undefined) log(`${provider}: ${error}`);
+  runs.forEach((run, i) => {
+    timings.push(...run.timings.map((timing) => ({ ...timing, layers: i === 0 ? 1 : layers })));
+  });
+  statuses.push({
+    provider,
+    loaded: runs.length > 0,
+    ...(runs[0] ? { deviceKvCache: runs[0].deviceKvCache } : {}),
+    ...(error !== undefined ? { error } : {}),
+  });
+}
+
+// Only where both depths were measured.
 const extrapolated = statuses
-  .filter((status) => status.loaded)
+  .filter((status) => status.loaded && status.error === undefined)
   .flatMap(({ provider }) =>
     BATCHES.map((batch) => {
       const at = (layerCount: number) => ({

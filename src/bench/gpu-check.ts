@@ -29,8 +29,9 @@ export interface StepTiming {
 
 export interface ProviderStatus {
   provider: ExecutionProvider;
+  /** Whether it ran at least one model. */
   loaded: boolean;
-  /** Why it did not load (with how to install it), when it did not. */
+  /** Why it did not load (with how to install it), or why it stopped before the last model. */
   error?: string;
   /** Whether the KV cache stayed on the device (WebGPU with a present graph). */
   deviceKvCache?: boolean;
@@ -82,6 +83,12 @@ export async function modelBytes(dir: string): Promise<number> {
   return files.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
 }
 
+/** One model's step timings on one provider (layers are filled in by the caller, who knows the model). */
+export interface ProviderRun {
+  timings: Omit<StepTiming, 'layers'>[];
+  deviceKvCache: boolean;
+}
+
 /**
  * Median decode step of `batch` rows (each prefilled with PROMPT_TOKENS tokens first) over `steps` steps after
  * one untimed step; one session per model and provider, all batches on it. Throws when the provider cannot load.
@@ -92,7 +99,7 @@ export async function timeDecodeSteps(
   batches: readonly number[],
   steps: number,
   log: (message: string) => void,
-): Promise<{ timings: Omit<StepTiming, 'layers'>[]; deviceKvCache: boolean }> {
+): Promise<ProviderRun> {
   const { runner, info } = await loadModel(
     { modelDir, provider, deviceId: 0, intraOpThreads: 0, maxBatchSize: Math.max(...batches) },
     (_, message) => log(message),
