@@ -44,7 +44,7 @@ async function msPerToken(handle: WorkerHandle): Promise<number> {
             },
             (event) => {
               if (event.type !== 'done') return;
-              if (event.finishReason === 'error') reject(new Error(event.error));
+              if (event.finishReason === 'error') reject(new Error(event.error?.message));
               else resolve(event.generatedTokens);
             },
           );

@@ -9,8 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DeviceKvCache } from '../src/engine/device-kv-cache.js';
-import { loadModel } from '../src/engine/load-model.js';
+import { createKvRowsSession, DeviceKvCache, presentOutputNames } from '../src/engine/device-kv-cache.js';
+import { detectIoLayout } from '../src/engine/io-layout.js';
+import { readModelConfig } from '../src/engine/model-config.js';
+import { ModelRunner } from '../src/engine/model-runner.js';
+import { createSession } from '../src/engine/session.js';
 import { GraphBuilder } from '../src/modelgen/onnx/graph-builder.js';
 import { writeModel } from '../src/modelgen/onnx/model-writer.js';
 import { DataType } from '../src/modelgen/onnx/onnx-proto.js';
@@ -70,39 +73,48 @@ test('webgpu device KV cache: prefill then decode = one pass, and the cache stay
   skip,
 }, async () => {
   const modelDir = await tinyRandomModel({ graph: PRESENT });
-  const options = { modelDir, provider: 'webgpu', deviceId: 0, intraOpThreads: 1, maxBatchSize: 4 } as const;
-  const { runner } = await loadModel(options, () => {});
+  const config = await readModelConfig(modelDir);
+  const { session, deviceOutputs } = await createSession(
+    join(modelDir, 'model.onnx'),
+    {
+      provider: 'webgpu',
+      deviceId: 0,
+      intraOpThreads: 1,
+      deviceOutputs: presentOutputNames(config.numLayers),
+    },
+    () => {},
+  );
+  assert.ok(deviceOutputs, 'a present graph opens with its present outputs on the device');
+  const layout = detectIoLayout(session, config);
+  const cache = new DeviceKvCache(layout, await createKvRowsSession(layout.kvDtype));
+  const runner = new ModelRunner(session, layout, cache);
   try {
-    const cache = runner.cache;
-    assert.ok(cache instanceof DeviceKvCache, 'a present graph on webgpu gets the device cache');
     const onDevice = (when: string) => {
       for (const tensor of cache.batchTensors) assert.equal(tensor.location, 'gpu-buffer', when);
     };
     const prompt = [1, 450, 4996, 17354, 1701, 29916, 432];
     await runner.prefill('a', prompt.slice(0, 3));
     await runner.prefill('a', prompt.slice(3));
-    cache.join('a');
-    const [decoded] = await runner.decode([920]);
+    runner.join('a');
+    const [decoded] = await runner.decode(['a'], [920]);
     onDevice('after the first decode step');
     const onePass = await runner.prefill('b', [...prompt, 920]);
     assert.ok(
       maxDifference(decoded!, onePass) < 1e-3,
       `prefill + decode vs one pass: ${maxDifference(decoded!, onePass)}`,
     );
-    cache.join('b');
-    const [afterJoinA, afterJoinB] = await runner.decode([7, 7]);
+    runner.join('b');
+    await runner.decode(['a', 'b'], [7, 7]);
     onDevice('after b joined (rows re-laid out on the device)');
-    assert.deepEqual(cache.rows, ['a', 'b']);
-    cache.release(['a']);
-    const [afterLeave] = await runner.decode([8]);
+    runner.release(['a']);
+    const [afterLeave] = await runner.decode(['b'], [8]);
     onDevice('after a left');
     assert.deepEqual(cache.rows, ['b']);
-    // b's row moved (re-laid out without a); its next logits match a fresh one-pass run over its tokens.
+    // b's row moved (re-laid out without a); its logits match a one-pass run over its tokens.
     const reference = await runner.prefill('c', [...prompt, 920, 7, 8]);
     assert.ok(maxDifference(afterLeave!, reference) < 1e-3, 'b after a left vs one pass');
-    assert.ok(afterJoinA!.length === afterJoinB!.length);
   } finally {
-    await runner.release();
+    await runner.close();
   }
 });
 

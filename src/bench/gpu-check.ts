@@ -8,7 +8,6 @@ import { statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DeviceKvCache } from '../engine/device-kv-cache.js';
 import type { ExecutionProvider } from '../engine/execution-provider.js';
 import { loadModel } from '../engine/load-model.js';
 import { median } from './percentiles.js';
@@ -114,21 +113,21 @@ export async function timeDecodeSteps(
         ids,
         ids.map(() => prompt),
       );
-      for (const id of ids) runner.cache.join(id);
+      for (const id of ids) runner.join(id);
       const tokens = ids.map((_, row) => 100 + row);
       const stepMs: number[] = [];
       for (let step = 0; step <= steps; step++) {
         const started = performance.now();
-        await runner.decode(tokens);
+        await runner.decode(ids, tokens);
         if (step > 0) stepMs.push(performance.now() - started);
       }
-      runner.cache.release(ids);
+      runner.release(ids);
       timings.push({ provider: info.provider, batch, stepMs, medianStepMs: median(stepMs) });
       log(`${provider} batch ${batch}: median step ${median(stepMs).toFixed(1)} ms`);
     }
-    return { timings, deviceKvCache: runner.cache instanceof DeviceKvCache };
+    return { timings, deviceKvCache: info.kvCache === 'device' };
   } finally {
-    await runner.release();
+    await runner.close();
   }
 }
 

@@ -34,6 +34,8 @@ export interface ModelInfo {
   /** The provider in use: the one asked for, or what 'auto' chose. */
   provider: ExecutionProvider;
   dtype: 'float32' | 'float16';
+  /** Where the KV cache lives between steps: the WebGPU device (a present graph on webgpu) or host memory. */
+  kvCache: 'device' | 'host';
 }
 
 export interface LoadedModel {
@@ -59,10 +61,7 @@ export function createKvCache(
 }
 
 /** A model directory → a session with its I/O layout detected and a KV cache to match. */
-export async function loadModel(
-  options: ModelLoadOptions,
-  log: SessionLog,
-): Promise<LoadedModel> {
+export async function loadModel(options: ModelLoadOptions, log: SessionLog): Promise<LoadedModel> {
   const config = await readModelConfig(options.modelDir);
   const modelPath = join(options.modelDir, 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`no model.onnx in ${options.modelDir}`);
@@ -96,6 +95,7 @@ export async function loadModel(
         vocabSize: config.vocabSize,
         provider,
         dtype: layout.kvDtype,
+        kvCache: created.deviceOutputs ? 'device' : 'host',
       },
     };
   } catch (err) {

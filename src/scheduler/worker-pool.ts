@@ -132,7 +132,10 @@ export class WorkerPool {
     handle.ready.then(
       (info) => {
         worker.info = info;
-        this.log?.info({ worker: worker.index }, `worker ready (${info.provider}, ${info.dtype})`);
+        this.log?.info(
+          { worker: worker.index },
+          `worker ready (${info.provider}, ${info.dtype}, KV cache on the ${info.kvCache})`,
+        );
         this.notifyCapacity();
       },
       (err: Error) => this.log?.error({ worker: worker.index }, `cannot load the model: ${err.message}`),
