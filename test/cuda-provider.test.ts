@@ -2,7 +2,7 @@
  * The CUDA execution provider on a machine without it (as here and in CI): `npm run install-cuda-provider` runs
  * onnxruntime-node's own installer and fails with a clear line when NuGet cannot be reached (forced here through
  * a proxy on a closed loopback port, so a machine with the internet downloads nothing); asking for cuda by name
- * fails at start-up with the install hint; 'auto' falls back to the CPU and logs it.
+ * fails at start-up with the install hint ('auto' falling back to the CPU is in server-workers.test.ts).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CUDA_PROVIDER_LIBRARIES, onnxRuntimeBinDir } from '../src/engine/execution-provider.js';
-import { REPO_ROOT } from './helpers/paths.js';
+import { tinyRandomModel } from './helpers/models.js';
+import { CLI, REPO_ROOT } from './helpers/paths.js';
 
 const installed = CUDA_PROVIDER_LIBRARIES.every((lib) => existsSync(join(onnxRuntimeBinDir(), lib)));
 const skip = installed && 'the CUDA provider is installed here';
@@ -47,4 +48,23 @@ test('install-cuda-provider passes ONNXRUNTIME_NODE_INSTALL on, and checks the l
     run.stderr,
     /the installer \(ONNXRUNTIME_NODE_INSTALL=skip\) finished but .*libonnxruntime_providers_shared\.so is missing/,
   );
+});
+
+test('serve and generate --provider cuda without the provider: exit 1 at once, one line with the install hint', {
+  skip,
+}, async () => {
+  const modelDir = await tinyRandomModel();
+  for (const args of [
+    ['serve', '--model', modelDir, '--port', '0', '--provider', 'cuda'],
+    ['generate', '--model', modelDir, '--prompt', 'Hi', '--provider', 'cuda'],
+  ]) {
+    const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 1, `${args[0]}: ${run.stderr}`);
+    const lines = run.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(
+      lines[0]!,
+      /--provider cuda: the CUDA execution provider is not installed .*npm run install-cuda-provider/,
+    );
+  }
 });
