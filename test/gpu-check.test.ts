@@ -77,37 +77,18 @@ test('gpu-check --cpu-only --small: step times at batch 1, 8, 32 at two depths, 
   }
 });
 
+/** Median steps measured at 1 layer and at `layers`. */
+const depths = (oneLayerMs: number, layers: number, ms: number) =>
+  [
+    { layers: 1, ms: oneLayerMs },
+    { layers, ms },
+  ] as const;
+
 test('extrapolation: a line through the two depths, evaluated at full depth; a negative slope counts as flat', () => {
-  const e = extrapolate(
-    'cuda',
-    8,
-    [
-      { layers: 1, ms: 3 },
-      { layers: 5, ms: 7 },
-    ],
-    40,
-    26e9,
-    {
-      bytesPerS: 4.8e12,
-      source: 'datasheet',
-    },
-  );
-  assert.equal(e.perLayerMs, 1);
-  assert.equal(e.fixedMs, 2);
-  assert.equal(e.stepMs, 42);
-  assert.equal(e.tokensPerS, 8000 / 42);
+  const h200 = { bytesPerS: 4.8e12, source: 'datasheet' };
+  const e = extrapolate('cuda', 8, depths(3, 5, 7), 40, 26e9, h200);
+  assert.deepEqual([e.perLayerMs, e.fixedMs, e.stepMs, e.tokensPerS], [1, 2, 42, 8000 / 42]);
   assert.equal(e.bandwidthBoundTokensPerS, (8 * 4.8e12) / 26e9);
-  const flat = extrapolate(
-    'cpu',
-    1,
-    [
-      { layers: 1, ms: 5 },
-      { layers: 2, ms: 4 },
-    ],
-    40,
-    1e9,
-  );
-  assert.equal(flat.perLayerMs, 0);
-  assert.equal(flat.stepMs, 4);
-  assert.equal(flat.bandwidthBoundTokensPerS, undefined);
+  const flat = extrapolate('cpu', 1, depths(5, 2, 4), 40, 1e9);
+  assert.deepEqual([flat.perLayerMs, flat.stepMs, flat.bandwidthBoundTokensPerS], [0, 4, undefined]);
 });
