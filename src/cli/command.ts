@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { missingProvider, PROVIDER_CHOICES, type ProviderChoice } from '../engine/execution-provider.js';
 import { UsageError } from './usage-error.js';
 
 /** One `llama-endpoint <name>` subcommand. `run` resolves to the exit code. */
@@ -93,4 +94,15 @@ export function directoryFlag(name: string, value: string | undefined): string {
     throw new UsageError(`--${name} '${path}' is not a directory`);
   }
   return path;
+}
+
+/**
+ * An execution provider flag: one of PROVIDER_CHOICES. A provider named explicitly whose libraries are missing
+ * here fails now, with one line saying how to install it (exit 1), before any model is loaded.
+ */
+export function providerFlag(value: string | undefined): ProviderChoice {
+  const provider = oneOfFlag('provider', value, PROVIDER_CHOICES, 'cpu');
+  const missing = provider === 'auto' ? undefined : missingProvider(provider);
+  if (missing !== undefined) throw new Error(`--provider ${provider}: ${missing}`);
+  return provider;
 }

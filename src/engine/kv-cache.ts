@@ -62,8 +62,15 @@ export interface KvCache {
   join(id: string): void;
   /** Forgets sequences, in the batch or still prefilling. */
   release(ids: readonly string[]): void;
+  /**
+   * Finishes what joins and leaves deferred (a device-resident cache re-lays its rows out with a run of its
+   * own); the runner awaits it before asking for any run's feeds.
+   */
+  flush?(): Promise<void>;
   /** Past, mask and positions for one new token per row. */
   decodeFeeds(): Feeds;
   /** Takes a decode step's present outputs as the batch's cache. */
   afterDecode(outputs: Outputs): void;
+  /** Frees what the cache holds outside JavaScript's heap (device buffers, a session of its own). */
+  dispose?(): Promise<void>;
 }

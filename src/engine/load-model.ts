@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createKvRowsSession, DeviceKvCache, presentOutputNames } from './device-kv-cache.js';
+import type { ExecutionProvider, ProviderChoice } from './execution-provider.js';
 import { HostKvCache } from './host-kv-cache.js';
 import { detectIoLayout, type IoLayout } from './io-layout.js';
 import type { KvCache } from './kv-cache.js';
 import { type ModelConfig, readModelConfig } from './model-config.js';
 import { ModelRunner } from './model-runner.js';
-import { createSession, type ExecutionProvider } from './session.js';
+import { createSession, type SessionLog } from './session.js';
 import { SlotKvCache } from './slot-kv-cache.js';
 
 /** Sequences decoded together in one step when the operator does not say. */
@@ -14,7 +16,8 @@ export const DEFAULT_MAX_BATCH_SIZE = 16;
 /** Where and how one model is loaded: one session and a KV cache for its batch. */
 export interface ModelLoadOptions {
   modelDir: string;
-  provider: ExecutionProvider;
+  /** A provider that must load, or 'auto' (see createSession). */
+  provider: ProviderChoice;
   /** CUDA device index. */
   deviceId: number;
   /** ONNX Runtime intra-op threads for the session. */
@@ -28,9 +31,11 @@ export interface ModelInfo {
   /** Context length (max_position_embeddings). */
   maxContextTokens: number;
   vocabSize: number;
-  /** The provider actually used (CUDA falls back to CPU when its libraries are missing). */
+  /** The provider in use: the one asked for, or what 'auto' chose. */
   provider: ExecutionProvider;
   dtype: 'float32' | 'float16';
+  /** Where the KV cache lives between steps: the WebGPU device (a present graph on webgpu) or host memory. */
+  kvCache: 'device' | 'host';
 }
 
 export interface LoadedModel {
@@ -44,36 +49,53 @@ export interface LoadedModel {
  * prefills only into free room, so running and prefilling sequences together never exceed it); Optimum graphs,
  * which return the whole present, the host cache.
  */
-export function createKvCache(layout: IoLayout, maxBatchSize: number, contextTokens: number): KvCache {
+export function createKvCache(
+  layout: IoLayout,
+  maxBatchSize: number,
+  contextTokens: number,
+  provider: ExecutionProvider = 'cpu',
+): KvCache {
   return layout.kvOutputs === 'new'
-    ? new SlotKvCache(layout, maxBatchSize, contextTokens)
+    ? new SlotKvCache(layout, maxBatchSize, contextTokens, { firstChunkPast: provider === 'webgpu' ? 1 : 0 })
     : new HostKvCache(layout);
 }
 
 /** A model directory → a session with its I/O layout detected and a KV cache to match. */
-export async function loadModel(
-  options: ModelLoadOptions,
-  warn: (message: string) => void,
-): Promise<LoadedModel> {
+export async function loadModel(options: ModelLoadOptions, log: SessionLog): Promise<LoadedModel> {
   const config = await readModelConfig(options.modelDir);
   const modelPath = join(options.modelDir, 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`no model.onnx in ${options.modelDir}`);
   // A worker shares the cores with the thread it reports to: its ONNX Runtime threads do not spin between runs.
-  const { session, provider } = await createSession(modelPath, { ...options, spinBetweenRuns: false }, warn);
+  // On WebGPU, a graph returning present keeps its KV cache on the device (DeviceKvCache).
+  const deviceOutputs = presentOutputNames(config.numLayers);
+  const { session, provider, ...created } = await createSession(
+    modelPath,
+    { ...options, spinBetweenRuns: false, deviceOutputs },
+    log,
+  );
   try {
     const layout = detectIoLayout(session, config);
+    if (provider === 'webgpu' && !created.deviceOutputs) {
+      log(
+        'info',
+        'the graph returns new_key_values: its KV cache stays on the host (present outputs would keep it on the GPU)',
+      );
+    }
     return {
       config,
       runner: new ModelRunner(
         session,
         layout,
-        createKvCache(layout, options.maxBatchSize, config.contextTokens),
+        created.deviceOutputs
+          ? new DeviceKvCache(layout, await createKvRowsSession(layout.kvDtype))
+          : createKvCache(layout, options.maxBatchSize, config.contextTokens, provider),
       ),
       info: {
         maxContextTokens: config.contextTokens,
         vocabSize: config.vocabSize,
         provider,
         dtype: layout.kvDtype,
+        kvCache: created.deviceOutputs ? 'device' : 'host',
       },
     };
   } catch (err) {

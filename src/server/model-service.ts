@@ -1,18 +1,23 @@
 import { basename, resolve } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import type { ProviderChoice } from '../engine/execution-provider.js';
 import { type ModelConfig, readModelConfig } from '../engine/model-config.js';
-import type { ExecutionProvider } from '../engine/session.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import type { SchedulerMetrics } from '../scheduler/scheduler-metrics.js';
 import { WorkerPool } from '../scheduler/worker-pool.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import type { WorkerIsolation } from '../worker/handle.js';
 import { HttpError } from './http/http-error.js';
 
 export interface ModelOptions {
   modelDir: string;
   workers: number;
-  provider: ExecutionProvider;
+  provider: ProviderChoice;
+  /** Worker i uses device deviceIds[i % length] (default: device i). */
+  deviceIds?: readonly number[];
+  /** Worker threads, or child processes (a native crash in one then ends it alone). Default: thread. */
+  isolation?: WorkerIsolation;
   maxBatchSize: number;
   /** ONNX Runtime intra-op threads per worker session. */
   intraOpThreads: number;
@@ -74,6 +79,7 @@ export class ModelService implements ServedModel {
       },
       metrics,
       log,
+      { deviceIds: options.deviceIds, isolation: options.isolation },
     );
     this.scheduler = new Scheduler(this.pool, options.maxBatchSize, metrics);
     const host = Promise.all([readModelConfig(options.modelDir), loadTokenizer(options.modelDir)]).then(

@@ -2,18 +2,17 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { DEFAULT_MAX_BATCH_SIZE } from '../../engine/load-model.js';
-import { EXECUTION_PROVIDERS } from '../../engine/session.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
 import { drain } from '../../server/drain.js';
 import { ServerMetrics } from '../../server/http/metrics.js';
 import { ModelService } from '../../server/model-service.js';
 import {
   DEFAULT_PREFILL_CHUNK_TOKENS,
+  defaultDeviceIds,
   defaultIntraOpThreads,
-  defaultWorkers,
 } from '../../worker/threading.js';
 import { AZUREML_MODEL_DIR, azureMlModelDir } from '../azureml-model-dir.js';
-import { type Command, intFlag, oneOfFlag, parseCommandArgs } from '../command.js';
+import { type Command, intFlag, oneOfFlag, parseCommandArgs, providerFlag } from '../command.js';
 import { ensureDemoModel } from '../demo-model.js';
 import { UsageError } from '../usage-error.js';
 
@@ -30,6 +29,8 @@ export const SERVE_FLAGS = {
   port: { type: 'string' },
   workers: { type: 'string' },
   provider: { type: 'string' },
+  'device-ids': { type: 'string' },
+  'worker-isolation': { type: 'string' },
   'api-key': { type: 'string', multiple: true },
   'deployment-name': { type: 'string' },
   'max-concurrent-requests': { type: 'string' },
@@ -51,6 +52,8 @@ export const SERVE_ENV = {
   port: 'PORT',
   workers: 'WORKERS',
   provider: 'PROVIDER',
+  'device-ids': 'DEVICE_IDS',
+  'worker-isolation': 'WORKER_ISOLATION',
   'api-key': 'API_KEYS',
   'deployment-name': 'DEPLOYMENT_NAME',
   'max-concurrent-requests': 'MAX_CONCURRENT_REQUESTS',
@@ -70,8 +73,12 @@ const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also r
   --served-model-name NAME     SERVED_MODEL_NAME        the model's name in /v1 responses (default: the model directory's name)
   --host H                     HOST                     listen address (default 127.0.0.1; 0.0.0.0 in containers)
   --port N                     PORT                     default ${DEFAULT_PORT}
-  --workers N                  WORKERS                  worker threads, one ONNX Runtime session each (default 1; cuda: 1 per GPU)
-  --provider cpu|cuda|webgpu   PROVIDER                 default cpu; cuda uses device = worker index
+  --workers N                  WORKERS                  workers, one ONNX Runtime session each (default: one per device id)
+  --provider P                 PROVIDER                 cpu (default), cuda or webgpu: must load, else exit 1 with how to install
+                                                        it; auto: the first of cuda, webgpu (where a GPU is visible), cpu that loads
+  --device-ids 0,1,...         DEVICE_IDS               GPUs, one worker each (default: cuda/auto every visible GPU, else 0)
+  --worker-isolation process|thread  WORKER_ISOLATION   workers as child processes (default: a native crash ends one worker,
+                                                        which is restarted) or threads of the server process
   --api-key K (repeatable)     API_KEYS (comma list)    Bearer keys; none = no auth
   --deployment-name NAME       DEPLOYMENT_NAME          azureml-model-deployment header (default "default")
   --max-concurrent-requests N  MAX_CONCURRENT_REQUESTS  in flight (running + queued) before 429 (default 64)
@@ -84,14 +91,28 @@ const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also r
   --shutdown-timeout-ms N      SHUTDOWN_TIMEOUT_MS      SIGTERM: wait this long for in-flight requests (default 30000)
   --log-level LEVEL            LOG_LEVEL                ${LOG_LEVELS.join('|')} (default info)`;
 
+const WORKER_ISOLATIONS = ['process', 'thread'] as const;
+
+/** `--device-ids 0,2`: distinct non-negative integers. */
+function deviceIdsFlag(value: string): number[] {
+  const ids = value.split(',').map((id) => id.trim());
+  if (ids.some((id) => !/^\d+$/.test(id)) || new Set(ids).size !== ids.length) {
+    throw new UsageError(`--device-ids: expected distinct GPU indices such as 0,1, got '${value}'`);
+  }
+  return ids.map(Number);
+}
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the Azure ML /score contract over HTTP (default: the demo model on port 5001)',
   usage: USAGE,
   async run(argv) {
     const { values } = parseCommandArgs(argv, SERVE_FLAGS, SERVE_ENV);
-    const provider = oneOfFlag('provider', values.provider, EXECUTION_PROVIDERS, 'cpu');
-    const workers = intFlag('workers', values.workers, defaultWorkers(provider), 1, 64);
+    const provider = providerFlag(values.provider);
+    const deviceIds =
+      values['device-ids'] === undefined ? defaultDeviceIds(provider) : deviceIdsFlag(values['device-ids']);
+    const workers = intFlag('workers', values.workers, provider === 'cpu' ? 1 : deviceIds.length, 1, 64);
+    const isolation = oneOfFlag('worker-isolation', values['worker-isolation'], WORKER_ISOLATIONS, 'process');
     const port = intFlag('port', values.port, DEFAULT_PORT, 0, 65535);
     const host = values.host ?? '127.0.0.1';
     const level = oneOfFlag('log-level', values['log-level'], LOG_LEVELS, 'info');
@@ -148,14 +169,14 @@ export const serveCommand: Command = {
     }
     const metrics = new ServerMetrics();
     const model = new ModelService(
-      { modelDir, workers, provider, maxBatchSize, prefillChunkTokens, intraOpThreads },
+      { modelDir, workers, provider, deviceIds, isolation, maxBatchSize, prefillChunkTokens, intraOpThreads },
       metrics,
       logger,
     );
     const app = buildServer({ ...options, logger, metrics, model });
     // Listen first: probes see 503 while the workers load, not a refused connection.
     const address = await app.listen({ host, port });
-    logger.info({ address, workers, provider }, 'listening; loading the model');
+    logger.info({ address, workers, provider, deviceIds, isolation }, 'listening; loading the model');
 
     const stopped = new Promise<number>((resolve) => {
       const shutdown = (signal: string) => drain(app, shutdownTimeoutMs, signal).then(() => resolve(0));
