@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -35,6 +35,10 @@ test('converted once on first start, then reused', async () => {
   assert.equal(config.vocab_size, 512, "aidreams260K's own 512-piece vocabulary, not Llama-2's");
   const second = await ensureDemoModel(modelsDir);
   assert.deepEqual(second, { dir: first.dir, created: false });
+  // A folder from another checkpoint or version is converted again, not served stale.
+  await writeFile(join(first.dir, 'converted-from.txt'), 'aidreams260K 0000 llama-endpoint 0.0.0\n');
+  assert.deepEqual(await ensureDemoModel(modelsDir), { dir: first.dir, created: true });
+  assert.deepEqual(await readdir(modelsDir), ['aidreams260K']);
 });
 
 test('the demo model says what llama2.c says: its greedy texts, token for token', {

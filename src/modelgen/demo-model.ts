@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertLlama2c } from './convert-llama2c.js';
@@ -16,10 +15,13 @@ export interface DemoModel {
   created: boolean;
 }
 
+/** Written last into the converted folder: what it was converted from. */
+const STAMP_FILE = 'converted-from.txt';
+
 /**
  * The demo model `npm start` serves: aidreams260K, a tiny Llama trained on machine-written dreams (shipped in
  * demo/aidreams260K as its llama2.c checkpoint and tokenizer, MIT, see SOURCE.md there), converted to a model
- * directory on first start. The folder is named by a hash of the two files and this package's version, so
+ * directory on first start. The folder's stamp holds a hash of the two files and this package's version, so
  * a new checkpoint or converter converts again instead of serving a stale copy; it is written beside its
  * final place and renamed, so an interrupted first start leaves nothing half-written behind.
  */
@@ -30,11 +32,15 @@ export async function ensureDemoModel(modelsDir = DEMO_MODELS_DIR): Promise<Demo
   const { version } = JSON.parse(await readFile(packageJson, 'utf8')) as { version: string };
   const hash = createHash('sha256').update(version);
   for (const file of [checkpoint, tokenizer]) hash.update(await readFile(file));
-  const dir = join(modelsDir, `aidreams260K-${hash.digest('hex').slice(0, 12)}`);
-  if (existsSync(join(dir, 'config.json'))) return { dir, created: false };
+  const stamp = `aidreams260K ${hash.digest('hex')} llama-endpoint ${version}\n`;
+  const dir = join(modelsDir, 'aidreams260K');
+  const current = await readFile(join(dir, STAMP_FILE), 'utf8').catch(() => undefined);
+  if (current === stamp) return { dir, created: false };
   const partial = `${dir}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
   await convertLlama2c({ checkpoint, tokenizer, outDir: partial });
+  await writeFile(join(partial, STAMP_FILE), stamp);
+  await rm(dir, { recursive: true, force: true });
   await rename(partial, dir);
   return { dir, created: true };
 }
