@@ -19,6 +19,7 @@ import type { ServedModel } from './model-service.js';
 import { registerOpenAiApi } from './openai/openai-api.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerPlaygroundRoutes } from './routes/playground.js';
 import { registerSwaggerRoute } from './routes/swagger.js';
 import { registerTokenizeRoute } from './routes/tokenize.js';
 import { registerScoreRoute } from './score/score-route.js';
@@ -45,6 +46,8 @@ export interface ServerOptions {
   bodyLimit: number;
   /** A pino logger; absent = silent. */
   logger?: FastifyBaseLogger;
+  /** Serve the playground page at /playground. */
+  playground: boolean;
 }
 
 export const DEFAULT_SERVER_OPTIONS = {
@@ -54,6 +57,7 @@ export const DEFAULT_SERVER_OPTIONS = {
   requestTimeoutMs: 90_000,
   maxPrompts: 16,
   bodyLimit: 1024 * 1024,
+  playground: true,
 } satisfies Omit<ServerOptions, 'model' | 'metrics'>;
 
 /**
@@ -113,6 +117,7 @@ export function buildServer(options: ServerOptions): App {
     registerMetricsRoute(app);
     registerSwaggerRoute(app);
     registerTokenizeRoute(app);
+    if (options.playground) registerPlaygroundRoutes(app);
     registerOpenAiApi(app, {
       modelName: options.servedModelName ?? model?.name ?? 'none',
       maxPrompts: options.maxPrompts,

@@ -41,6 +41,7 @@ export const SERVE_FLAGS = {
   'intra-op-threads': { type: 'string' },
   'shutdown-timeout-ms': { type: 'string' },
   'log-level': { type: 'string' },
+  playground: { type: 'string' },
 } as const;
 
 /** Every flag has an environment variable; flags win. */
@@ -62,6 +63,7 @@ export const SERVE_ENV = {
   'intra-op-threads': 'INTRA_OP_THREADS',
   'shutdown-timeout-ms': 'SHUTDOWN_TIMEOUT_MS',
   'log-level': 'LOG_LEVEL',
+  playground: 'PLAYGROUND',
 } as const;
 
 const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also reads the environment variable shown)
@@ -82,7 +84,8 @@ const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also r
   --prefill-chunk-tokens N     PREFILL_CHUNK_TOKENS     prompt tokens per prefill run, between decode steps (default ${DEFAULT_PREFILL_CHUNK_TOKENS})
   --intra-op-threads N         INTRA_OP_THREADS         ONNX Runtime threads per worker (default cores / workers)
   --shutdown-timeout-ms N      SHUTDOWN_TIMEOUT_MS      SIGTERM: wait this long for in-flight requests (default 30000)
-  --log-level LEVEL            LOG_LEVEL                ${LOG_LEVELS.join('|')} (default info)`;
+  --log-level LEVEL            LOG_LEVEL                ${LOG_LEVELS.join('|')} (default info)
+  --playground on|off          PLAYGROUND               the browser playground at /playground (default on)`;
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -133,6 +136,7 @@ export const serveCommand: Command = {
       ),
       maxPrompts: intFlag('max-prompts', values['max-prompts'], DEFAULT_SERVER_OPTIONS.maxPrompts, 1),
       bodyLimit: intFlag('body-limit', values['body-limit'], DEFAULT_SERVER_OPTIONS.bodyLimit, 1),
+      playground: oneOfFlag('playground', values.playground, ['on', 'off'], 'on') === 'on',
     };
 
     const logger = pino({ level });
