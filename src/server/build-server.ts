@@ -7,6 +7,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { Admission } from '../scheduler/admission.js';
 import type { App } from './app.js';
 import { registerAuth } from './http/auth.js';
@@ -17,6 +18,7 @@ import { registerRequestIds, requestId } from './http/request-ids.js';
 import { registerRequestLog } from './http/request-log.js';
 import type { ServedModel } from './model-service.js';
 import { registerOpenAiApi } from './openai/openai-api.js';
+import { mergeIoComponents } from './openapi-components.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPlaygroundRoutes } from './routes/playground.js';
@@ -109,7 +111,8 @@ export function buildServer(options: ServerOptions): App {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (document) =>
+      mergeIoComponents(jsonSchemaTransformObject(document) as OpenAPIV3_1.Document),
   });
   app.after(() => {
     registerHealthRoutes(app);
