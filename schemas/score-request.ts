@@ -19,6 +19,29 @@ export const scoreRequestSchema = z
     ]),
     params: scoreParametersSchema.optional().describe('The parameters of form 2'),
   })
-  .meta({ id: 'ScoreRequest' });
+  .meta({
+    id: 'ScoreRequest',
+    description:
+      'Azure ML Llama-2 scoring input: prompts with `input_data.input_string` and `parameters` (form 1), a bare ' +
+      'list with `params` (form 2), or one chat conversation as `input_string` (answers `{"output": ...}`)',
+    examples: [
+      {
+        input_data: {
+          input_string: ['I believe the meaning of life is', 'Once upon a time'],
+          parameters: { temperature: 0.7, top_p: 0.9, do_sample: true, max_new_tokens: 50 },
+        },
+      },
+      { input_data: ['I believe the meaning of life is'], params: { max_new_tokens: 20, stop: ['.'] } },
+      {
+        input_data: {
+          input_string: [
+            { role: 'system', content: 'You are terse.' },
+            { role: 'user', content: 'Name a colour.' },
+          ],
+          parameters: { max_new_tokens: 32 },
+        },
+      },
+    ],
+  });
 
 export type ScoreRequest = z.output<typeof scoreRequestSchema>;

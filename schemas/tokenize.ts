@@ -6,7 +6,10 @@ export const tokenizeRequestSchema = z
     text: z.string(),
     add_special_tokens: z.boolean().optional().describe('Prepend BOS (default true), as prompts get'),
   })
-  .meta({ id: 'TokenizeRequest' });
+  .meta({
+    id: 'TokenizeRequest',
+    examples: [{ text: 'Hello world', add_special_tokens: true }],
+  });
 
 export type TokenizeRequest = z.output<typeof tokenizeRequestSchema>;
 
@@ -15,6 +18,9 @@ export const tokenizeResponseSchema = z
     ids: z.array(z.number().int()),
     tokens: z.array(z.string()).describe('The vocabulary piece of each id, e.g. "▁Hello", "<0x0A>", "<s>"'),
   })
-  .meta({ id: 'TokenizeResponse' });
+  .meta({
+    id: 'TokenizeResponse',
+    examples: [{ ids: [1, 15043, 3186], tokens: ['<s>', '▁Hello', '▁world'] }],
+  });
 
 export type TokenizeResponse = z.output<typeof tokenizeResponseSchema>;

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { OpenAPIV3_1 } from 'openapi-types';
+import { z } from 'zod';
 import { openApiDocument } from '../src/server/openapi-document.js';
 
 const document = (await openApiDocument()) as OpenAPIV3_1.Document;
@@ -34,4 +35,18 @@ test('every component is used by a route, and every reference resolves', () => {
     Object.keys(schemas).filter((name) => !refs.has(name)),
     [],
   );
+});
+
+test('every example in the document is valid for its schema', async () => {
+  let checked = 0;
+  for (const name of Object.keys(schemas)) {
+    const schema = z.globalRegistry._idmap.get(name);
+    const examples = schema && (z.globalRegistry.get(schema)?.examples as unknown[] | undefined);
+    for (const example of examples ?? []) {
+      const result = z.safeParse(schema!, example);
+      assert.ok(result.success, `${name}: ${JSON.stringify(example)}: ${result.error?.message}`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 14, `${checked} examples checked`);
 });
