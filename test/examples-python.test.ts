@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { ensureDemoModel } from '../src/modelgen/demo-model.js';
+import { ensureDemoModel } from '../src/cli/demo-model.js';
 import { aidreamsGreedyReference } from './helpers/aidreams.js';
 import { fixturesMissing, REPO_ROOT } from './helpers/paths.js';
 import { startServer, type TestServer } from './helpers/server.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { ensureDemoModel } from '../src/modelgen/demo-model.js';
+import { ensureDemoModel } from '../src/cli/demo-model.js';
 import { aidreamsGreedyReference } from './helpers/aidreams.js';
 import { tinyRandomModel } from './helpers/models.js';
 import { fixturesMissing, REPO_ROOT } from './helpers/paths.js';

@@ -183,6 +183,7 @@ export const serveCommand: Command = {
       `ready: curl -s ${url}/score${auth} -H "Content-Type: application/json" -d ` +
         `'{"input_data": {"input_string": ["I believe the meaning of life is"], "parameters": {"top_p": 0.9, "temperature": 0.7, "max_new_tokens": 50, "do_sample": true}}}'\n`,
     );
+    if (options.playground) process.stderr.write(`playground: ${url}/playground\n`);
     return stopped;
   },
 };
