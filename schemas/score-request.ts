@@ -7,7 +7,7 @@ const promptListSchema = z.array(z.string()).min(1).describe('Prompts, each comp
 /** Azure form 1: `{"input_data": {"input_string": [...], "parameters": {...}}}`; answers `[{"0": ..., "1": ...}]`. */
 export const inputStringFormSchema = z.object({
   input_string: z.union([promptListSchema, chatConversationSchema]),
-  parameters: scoreParametersSchema.optional(),
+  parameters: scoreParametersSchema.nullish(),
 });
 
 /** The request body of POST /score: Azure form 1 (input_string), or form 2 (a bare list plus `params`). */
@@ -17,7 +17,7 @@ export const scoreRequestSchema = z
       inputStringFormSchema,
       promptListSchema.describe('Azure form 2: a bare list of prompts; answers a bare list'),
     ]),
-    params: scoreParametersSchema.optional().describe('The parameters of form 2'),
+    params: scoreParametersSchema.nullish().describe('The parameters of form 2'),
   })
   .meta({
     id: 'ScoreRequest',

@@ -33,7 +33,8 @@ answer = score(
     {
         "input_data": {
             "input_string": prompts,
-            "parameters": {"temperature": 0.7, "top_p": 0.9, "do_sample": True, "max_new_tokens": 32},
+            # None means "not given", as the server reads null; max_length counts the prompt too.
+            "parameters": {"temperature": 0.7, "top_p": 0.9, "do_sample": True, "max_length": 48, "seed": None},
         }
     }
 )

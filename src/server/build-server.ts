@@ -11,6 +11,7 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import { Admission } from '../scheduler/admission.js';
 import type { App } from './app.js';
 import { registerAuth } from './http/auth.js';
+import { registerDeploymentRouting } from './http/deployment-routing.js';
 import { registerDraining } from './http/draining.js';
 import { registerErrors } from './http/errors.js';
 import { ServerMetrics } from './http/metrics.js';
@@ -97,6 +98,7 @@ export function buildServer(options: ServerOptions): App {
   // Before auth and draining: a refusal in an onRequest hook skips the hooks after it.
   registerRequestLog(app);
   registerAuth(app, options.apiKeys);
+  registerDeploymentRouting(app, options.deploymentName);
   registerDraining(app);
   registerErrors(app, options.bodyLimit);
 
