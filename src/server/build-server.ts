@@ -11,6 +11,7 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import { Admission } from '../scheduler/admission.js';
 import type { App } from './app.js';
 import { registerAuth } from './http/auth.js';
+import { registerCors } from './http/cors.js';
 import { registerDeploymentRouting } from './http/deployment-routing.js';
 import { registerDraining } from './http/draining.js';
 import { registerErrors } from './http/errors.js';
@@ -51,6 +52,8 @@ export interface ServerOptions {
   logger?: FastifyBaseLogger;
   /** Serve the playground page at /playground. */
   playground: boolean;
+  /** Origins browser scripts may call from (CORS), `*` for any; empty = CORS off. */
+  corsOrigins: string[];
 }
 
 export const DEFAULT_SERVER_OPTIONS = {
@@ -61,6 +64,7 @@ export const DEFAULT_SERVER_OPTIONS = {
   maxPrompts: 16,
   bodyLimit: 1024 * 1024,
   playground: true,
+  corsOrigins: [],
 } satisfies Omit<ServerOptions, 'model' | 'metrics'>;
 
 /**
@@ -97,6 +101,7 @@ export function buildServer(options: ServerOptions): App {
   registerRequestIds(app, options.deploymentName);
   // Before auth and draining: a refusal in an onRequest hook skips the hooks after it.
   registerRequestLog(app);
+  registerCors(app, options.corsOrigins);
   registerAuth(app, options.apiKeys);
   registerDeploymentRouting(app, options.deploymentName);
   registerDraining(app);
