@@ -26,6 +26,7 @@ import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPlaygroundRoutes } from './routes/playground.js';
 import { registerSwaggerRoute } from './routes/swagger.js';
 import { registerTokenizeRoute } from './routes/tokenize.js';
+import { registerVersionRoute } from './routes/version.js';
 import { registerScoreRoute } from './score/score-route.js';
 
 export interface ServerOptions {
@@ -127,6 +128,7 @@ export function buildServer(options: ServerOptions): App {
     registerMetricsRoute(app);
     registerSwaggerRoute(app);
     registerTokenizeRoute(app);
+    registerVersionRoute(app);
     if (options.playground) registerPlaygroundRoutes(app);
     registerOpenAiApi(app, {
       modelName: options.servedModelName ?? model?.name ?? 'none',

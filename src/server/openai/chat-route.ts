@@ -23,7 +23,7 @@ import { openAiGenerationSchema } from './openai-route-schema.js';
  * OpenAI messages → the conversation the Llama-2 chat template takes (text parts joined, `developer` read as
  * `system`), checked with the same order rules as /score's chat form.
  */
-function conversationOf(messages: ChatCompletionRequest['messages']): ChatMessage[] {
+export function conversationOf(messages: ChatCompletionRequest['messages']): ChatMessage[] {
   const conversation = messages.map((message) => ({
     role: message.role === 'developer' ? ('system' as const) : message.role,
     content:

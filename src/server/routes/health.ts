@@ -1,3 +1,5 @@
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { errorResponseSchema } from '../../../schemas/error.js';
 import { healthySchema, probeSchema } from '../../../schemas/health.js';
 import type { App } from '../app.js';
@@ -49,6 +51,25 @@ export function registerHealthRoutes(app: App): void {
     async () => {
       const { ready, total } = requireReady(app);
       return { status: 'ready' as const, workersReady: ready, workers: total };
+    },
+  );
+  app.get(
+    '/health',
+    {
+      config: { public: true },
+      schema: {
+        summary: 'vLLM’s and TGI’s probe: 200 with an empty body when ready',
+        description: 'The same test as /health/ready, answered as vLLM answers it: no body.',
+        response: {
+          200: z.null().describe('Ready: every worker has loaded the model (an empty body)'),
+          503: errorResponseSchema,
+        },
+      },
+    },
+    async (_request, reply: FastifyReply) => {
+      requireReady(app);
+      // vLLM answers no body at all; the typed reply would want the null its schema documents.
+      return reply.code(200).send();
     },
   );
 }
