@@ -11,6 +11,7 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import { Admission } from '../scheduler/admission.js';
 import type { App } from './app.js';
 import { registerAuth } from './http/auth.js';
+import { documentSecurity } from './http/bearer-or-none.js';
 import { registerCors } from './http/cors.js';
 import { registerDeploymentRouting } from './http/deployment-routing.js';
 import { registerDraining } from './http/draining.js';
@@ -21,6 +22,7 @@ import { registerRequestLog } from './http/request-log.js';
 import type { ServedModel } from './model-service.js';
 import { registerOpenAiApi } from './openai/openai-api.js';
 import { mergeIoComponents } from './openapi-components.js';
+import { describeResponses } from './openapi-responses.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPlaygroundRoutes } from './routes/playground.js';
@@ -108,6 +110,7 @@ export function buildServer(options: ServerOptions): App {
   registerDraining(app);
   registerErrors(app, options.bodyLimit);
 
+  documentSecurity(app);
   app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -120,7 +123,7 @@ export function buildServer(options: ServerOptions): App {
     },
     transform: jsonSchemaTransform,
     transformObject: (document) =>
-      mergeIoComponents(jsonSchemaTransformObject(document) as OpenAPIV3_1.Document),
+      describeResponses(mergeIoComponents(jsonSchemaTransformObject(document) as OpenAPIV3_1.Document)),
   });
   app.after(() => {
     registerHealthRoutes(app);

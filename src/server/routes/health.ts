@@ -22,6 +22,7 @@ export function registerHealthRoutes(app: App): void {
       config: { public: true, polled: true },
       schema: {
         summary: 'Azure ML liveness/readiness: "healthy" once every worker has loaded the model',
+        description: 'The route Azure ML probes for a custom container; 503 while loading or draining.',
         response: { 200: healthySchema, 503: errorResponseSchema },
       },
     },
@@ -35,7 +36,11 @@ export function registerHealthRoutes(app: App): void {
     HEALTH_ROUTES.live,
     {
       config: { public: true, polled: true },
-      schema: { summary: 'Liveness: the process answers', response: { 200: probeSchema } },
+      schema: {
+        summary: 'Liveness: the process answers',
+        description: 'For a Kubernetes liveness probe: 200 while the process answers, draining included.',
+        response: { 200: probeSchema },
+      },
     },
     async () => ({ status: 'live' as const }),
   );
@@ -45,6 +50,8 @@ export function registerHealthRoutes(app: App): void {
       config: { public: true, polled: true },
       schema: {
         summary: 'Readiness: the model is loaded in every worker and the server is not draining',
+        description:
+          'For a Kubernetes readiness probe: 503 while loading or draining, with the workers ready.',
         response: { 200: probeSchema, 503: errorResponseSchema },
       },
     },

@@ -9,7 +9,6 @@ import {
 } from '../../../schemas/tokenize.js';
 import type { App } from '../app.js';
 import { chatPromptIds } from '../generation/chat-template.js';
-import { BEARER_OR_NONE } from '../http/bearer-or-none.js';
 import { HttpError } from '../http/http-error.js';
 import { type LoadedModel, requireModel } from '../model-service.js';
 import { conversationOf } from '../openai/chat-route.js';
@@ -57,7 +56,6 @@ export function registerTokenizeRoute(app: App): void {
           '`messages` (vLLM) answers the ids /v1/chat/completions feeds the model for that chat; `text` (the ' +
           'original form) answers `ids` and their vocabulary pieces as `tokens`. Typed control text like `<s>` ' +
           'stays text.',
-        security: BEARER_OR_NONE,
         body: tokenizeRequestSchema,
         response: { 200: tokenizeResponseSchema, ...ERRORS },
       },
@@ -70,7 +68,6 @@ export function registerTokenizeRoute(app: App): void {
       schema: {
         summary: 'Token ids → text (vLLM-compatible)',
         description: 'The text the ids decode to, as the generation routes decode; BOS and EOS add no text.',
-        security: BEARER_OR_NONE,
         body: detokenizeRequestSchema,
         response: { 200: detokenizeResponseSchema, ...ERRORS },
       },

@@ -8,7 +8,6 @@ import { chatPromptIds } from '../generation/chat-template.js';
 import { clientGeneration } from '../generation/client-generation.js';
 import { checkOutcome, finishedSequences } from '../generation/generation-outcome.js';
 import { checkContext, checkMaxNewTokens, checkPromptCount } from '../generation/prompt-limits.js';
-import { BEARER_OR_NONE } from '../http/bearer-or-none.js';
 import { HttpError } from '../http/http-error.js';
 import { type LoadedModel, requireModel } from '../model-service.js';
 import {
@@ -106,7 +105,11 @@ export function registerScoreRoute(app: App, options: ScoreRouteOptions): void {
     {
       schema: {
         summary: 'Azure ML text generation: prompts (two forms) or one Llama-2 chat conversation',
-        security: BEARER_OR_NONE,
+        description:
+          'The Azure ML Llama-2 scoring contract. Form 1 (`input_data.input_string` + `parameters`) answers one ' +
+          'record keyed by prompt index; form 2 (a bare list + `params`) a bare list; a chat conversation as ' +
+          '`input_string` answers `{"output": ...}`. Unknown parameters are named in `x-ms-ignored-parameters`; ' +
+          '`null` means not given; `max_length` counts the prompt.',
         body: scoreRequestSchema,
         response: {
           200: scoreResponseSchema,
