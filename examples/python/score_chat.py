@@ -2,32 +2,13 @@
 
     ENDPOINT_URL=http://127.0.0.1:5001 API_KEY=... python3 score_chat.py
 
-Standard library only. System is optional and first; then user and assistant alternate, ending with user.
+Standard library only (endpoint.py beside this file). System is optional and first; then user and assistant
+alternate, ending with user.
 """
-import json
-import os
-import urllib.error
-import urllib.request
+from endpoint import call_json
 
-BASE_URL = os.environ.get("ENDPOINT_URL", "http://127.0.0.1:5001").rstrip("/").removesuffix("/score")
-API_KEY = os.environ.get("API_KEY")
-
-
-def score(body):
-    headers = {"Content-Type": "application/json"}
-    if API_KEY:
-        headers["Authorization"] = f"Bearer {API_KEY}"
-    request = urllib.request.Request(
-        f"{BASE_URL}/score", data=json.dumps(body).encode(), headers=headers, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as err:
-        raise SystemExit(f"{err.code}: {json.load(err)['error']['message']}")
-
-
-answer = score(
+answer = call_json(
+    "/score",
     {
         "input_data": {
             "input_string": [
@@ -36,6 +17,6 @@ answer = score(
             ],
             "parameters": {"temperature": 0.8, "top_p": 0.95, "max_new_tokens": 24, "do_sample": True},
         }
-    }
+    },
 )
 print(answer["output"])
