@@ -63,7 +63,7 @@ export function registerHealthRoutes(app: App): void {
   app.get(
     '/health',
     {
-      config: { public: true },
+      config: { public: true, polled: true },
       schema: {
         summary: 'vLLM’s and TGI’s probe: 200 with an empty body when ready',
         description: 'The same test as /health/ready, answered as vLLM answers it: no body.',
