@@ -42,6 +42,8 @@ export const SERVE_FLAGS = {
   'intra-op-threads': { type: 'string' },
   'shutdown-timeout-ms': { type: 'string' },
   'log-level': { type: 'string' },
+  playground: { type: 'string' },
+  'cors-origin': { type: 'string', multiple: true },
 } as const;
 
 /** Every flag has an environment variable; flags win. */
@@ -65,6 +67,8 @@ export const SERVE_ENV = {
   'intra-op-threads': 'INTRA_OP_THREADS',
   'shutdown-timeout-ms': 'SHUTDOWN_TIMEOUT_MS',
   'log-level': 'LOG_LEVEL',
+  playground: 'PLAYGROUND',
+  'cors-origin': 'CORS_ORIGINS',
 } as const;
 
 const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also reads the environment variable shown)
@@ -89,7 +93,23 @@ const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also r
   --prefill-chunk-tokens N     PREFILL_CHUNK_TOKENS     prompt tokens per prefill run, between decode steps (default ${DEFAULT_PREFILL_CHUNK_TOKENS})
   --intra-op-threads N         INTRA_OP_THREADS         ONNX Runtime threads per worker (default cores / workers)
   --shutdown-timeout-ms N      SHUTDOWN_TIMEOUT_MS      SIGTERM: wait this long for in-flight requests (default 30000)
-  --log-level LEVEL            LOG_LEVEL                ${LOG_LEVELS.join('|')} (default info)`;
+  --log-level LEVEL            LOG_LEVEL                ${LOG_LEVELS.join('|')} (default info)
+  --playground on|off          PLAYGROUND               the browser playground at /playground (default on)
+  --cors-origin O (repeatable) CORS_ORIGINS (comma list) let browser scripts from origin O call the API (* = any); default off`;
+
+/** Each `--cors-origin` is `*` or an origin as browsers send it: scheme://host[:port], nothing after. */
+function corsOrigins(values: readonly string[]): string[] {
+  return values
+    .filter((value) => value !== '')
+    .map((value) => {
+      if (value === '*') return value;
+      const origin = URL.canParse(value) ? new URL(value).origin : 'null';
+      if (origin === 'null' || origin !== value.replace(/\/$/, '')) {
+        throw new UsageError(`--cors-origin must be * or an origin like https://app.example, got '${value}'`);
+      }
+      return origin;
+    });
+}
 
 const WORKER_ISOLATIONS = ['process', 'thread'] as const;
 
@@ -154,6 +174,8 @@ export const serveCommand: Command = {
       ),
       maxPrompts: intFlag('max-prompts', values['max-prompts'], DEFAULT_SERVER_OPTIONS.maxPrompts, 1),
       bodyLimit: intFlag('body-limit', values['body-limit'], DEFAULT_SERVER_OPTIONS.bodyLimit, 1),
+      playground: oneOfFlag('playground', values.playground, ['on', 'off'], 'on') === 'on',
+      corsOrigins: corsOrigins(values['cors-origin'] ?? []),
     };
 
     const logger = pino({ level });
@@ -200,6 +222,7 @@ export const serveCommand: Command = {
       `ready: curl -s ${url}/score${auth} -H "Content-Type: application/json" -d ` +
         `'{"input_data": {"input_string": ["I believe the meaning of life is"], "parameters": {"top_p": 0.9, "temperature": 0.7, "max_new_tokens": 50, "do_sample": true}}}'\n`,
     );
+    if (options.playground) process.stderr.write(`playground: ${url}/playground\n`);
     return stopped;
   },
 };
