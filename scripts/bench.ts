@@ -28,6 +28,7 @@ import {
 import { DecodeLoop, type DecodeRepetition, measureDecodeCeiling } from '../src/bench/decode-ceiling.js';
 import { type BenchRoute, ROUTE_PATHS } from '../src/bench/generation-request.js';
 import { LoadTarget, type Phase, summarizePhases } from '../src/bench/load-generator.js';
+import { keepSections } from '../src/bench/markdown-sections.js';
 import { median } from '../src/bench/percentiles.js';
 import { formatReport } from '../src/bench/report.js';
 import { sampleResidentMemory } from '../src/bench/resident-memory.js';
@@ -360,7 +361,9 @@ async function main(): Promise<void> {
     );
   }
   log(`machine: ${run.machine.cpuModel}, ${cores} cores`);
-  await writeFile(outFile, renderBenchmarksMarkdown(run));
+  // The sections other scripts own (int4 quality, large models) stay.
+  const previous = existsSync(outFile) ? await readFile(outFile, 'utf8') : '';
+  await writeFile(outFile, keepSections(renderBenchmarksMarkdown(run), previous));
   log(`wrote ${relative(process.cwd(), outFile) || outFile}`);
 }
 

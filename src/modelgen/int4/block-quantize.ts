@@ -56,15 +56,16 @@ export function quantizeInt4(weightKN: Float32Array, layout: Int4Layout, symmetr
   const hi = new Float32Array(N);
   const inverse = new Float32Array(N);
   const zero = new Uint8Array(N);
+  const row = new Uint8Array(N * blob);
   for (let block = 0; block < blocks; block++) {
     const k0 = block * blockSize;
     const k1 = Math.min(k0 + blockSize, K);
     lo.fill(0);
     hi.fill(0);
     for (let k = k0; k < k1; k++) {
-      const row = k * N;
+      const from = k * N;
       for (let n = 0; n < N; n++) {
-        const v = weightKN[row + n]!;
+        const v = weightKN[from + n]!;
         if (v < lo[n]!) lo[n] = v;
         if (v > hi[n]!) hi[n] = v;
       }
@@ -87,22 +88,28 @@ export function quantizeInt4(weightKN: Float32Array, layout: Int4Layout, symmetr
       zero[n] = zp;
       if (zeroPoints) zeroPoints[n * zpBytes + (block >> 1)]! |= zp << ((block & 1) * 4);
     }
-    for (let j = 0; j < blockSize; j++) {
-      const k = k0 + j;
-      const shift = (j & 1) * 4;
-      const byteInBlock = j >> 1;
-      if (k >= K) {
-        // Padding past K dequantizes to exactly 0.
-        for (let n = 0; n < N; n++) codes[(n * blocks + block) * blob + byteInBlock]! |= zero[n]! << shift;
-        continue;
-      }
-      const row = k * N;
+    // This block row's codes, [N, blob], two K rows (one byte per column) at a time: written in order here,
+    // then copied to each column's place (writing straight into `codes` strides by a whole column per value).
+    for (let j = 0; j < blockSize; j += 2) {
+      const even = (k0 + j) * N;
+      const odd = even + N;
+      // Padding past K takes the zero point: it dequantizes to exactly 0.
+      const evenInside = k0 + j < K;
+      const oddInside = k0 + j + 1 < K;
+      const at = j >> 1;
       for (let n = 0; n < N; n++) {
-        const q = Math.round(weightKN[row + n]! * inverse[n]!) + zero[n]!;
-        const code = Math.min(15, Math.max(0, q));
-        codes[(n * blocks + block) * blob + byteInBlock]! |= code << shift;
+        const inv = inverse[n]!;
+        const zp = zero[n]! + 0.5;
+        // (y + zp + 0.5) | 0 is Math.round(y) + zp wherever the result is ≥ 0; below 0 it clamps to 0 anyway.
+        let lo = evenInside ? (weightKN[even + n]! * inv + zp) | 0 : zero[n]!;
+        let hi = oddInside ? (weightKN[odd + n]! * inv + zp) | 0 : zero[n]!;
+        lo = lo < 0 ? 0 : lo > 15 ? 15 : lo;
+        hi = hi < 0 ? 0 : hi > 15 ? 15 : hi;
+        row[n * blob + at] = lo | (hi << 4);
       }
     }
+    for (let n = 0; n < N; n++)
+      codes.set(row.subarray(n * blob, (n + 1) * blob), (n * blocks + block) * blob);
   }
   return { ...layout, codes, scales, zeroPoints };
 }

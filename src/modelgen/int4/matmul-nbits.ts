@@ -29,6 +29,17 @@ export interface Int4Options {
 
 export const DEFAULT_INT4: Int4Options = { blockSize: 32, accuracyLevel: 4, symmetric: true };
 
+/** config.json's quantization_config for a model written with these options (for people and tools reading it). */
+export function quantizationConfig(options: Int4Options): Record<string, unknown> {
+  return {
+    quant_method: 'matmul_nbits',
+    bits: 4,
+    block_size: options.blockSize,
+    accuracy_level: options.accuracyLevel,
+    symmetric: options.symmetric,
+  };
+}
+
 export interface LinearInt4 {
   /** The weight's name: initializers are `<name>.int4`, `<name>.scales` and `<name>.zero_points`. */
   name: string;
