@@ -101,11 +101,9 @@ export function quantizeInt4(weightKN: Float32Array, layout: Int4Layout, symmetr
         const inv = inverse[n]!;
         const zp = zero[n]! + 0.5;
         // (y + zp + 0.5) | 0 is Math.round(y) + zp wherever the result is ≥ 0; below 0 it clamps to 0 anyway.
-        let lo = evenInside ? (weightKN[even + n]! * inv + zp) | 0 : zero[n]!;
-        let hi = oddInside ? (weightKN[odd + n]! * inv + zp) | 0 : zero[n]!;
-        lo = lo < 0 ? 0 : lo > 15 ? 15 : lo;
-        hi = hi < 0 ? 0 : hi > 15 ? 15 : hi;
-        row[n * blob + at] = lo | (hi << 4);
+        const lo = evenInside ? (weightKN[even + n]! * inv + zp) | 0 : zero[n]!;
+        const hi = oddInside ? (weightKN[odd + n]! * inv + zp) | 0 : zero[n]!;
+        row[n * blob + at] = Math.min(15, Math.max(0, lo)) | (Math.min(15, Math.max(0, hi)) << 4);
       }
     }
     for (let n = 0; n < N; n++)
