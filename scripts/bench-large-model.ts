@@ -148,6 +148,8 @@ export async function runLargeModelBench(options: LargeModelBenchOptions): Promi
       String(cores),
       '--max-batch-size',
       String(CONCURRENCY),
+      '--max-model-len',
+      String(CONTEXT_TOKENS),
     ],
     600_000,
   );

@@ -21,6 +21,8 @@ export interface ModelLoadOptions {
   intraOpThreads: number;
   /** Most sequences decoded together in one step: the KV cache has room for this many. */
   maxBatchSize: number;
+  /** Longest sequence served (default: the model's context): the KV cache's rows are this long. */
+  maxModelLen?: number;
 }
 
 /** What the model is, reported once loaded. */
@@ -31,6 +33,8 @@ export interface ModelInfo {
   /** The provider actually used (CUDA falls back to CPU when its libraries are missing). */
   provider: ExecutionProvider;
   dtype: 'float32' | 'float16';
+  /** What the KV cache reserved at load (0 for a cache that grows as it goes). */
+  kvCacheBytes: number;
 }
 
 export interface LoadedModel {
@@ -55,25 +59,23 @@ export async function loadModel(
   options: ModelLoadOptions,
   warn: (message: string) => void,
 ): Promise<LoadedModel> {
-  const config = await readModelConfig(options.modelDir);
+  const config = await readModelConfig(options.modelDir, options.maxModelLen);
   const modelPath = join(options.modelDir, 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`no model.onnx in ${options.modelDir}`);
   // A worker shares the cores with the thread it reports to: its ONNX Runtime threads do not spin between runs.
   const { session, provider } = await createSession(modelPath, { ...options, spinBetweenRuns: false }, warn);
   try {
     const layout = detectIoLayout(session, config);
+    const cache = createKvCache(layout, options.maxBatchSize, config.contextTokens);
     return {
       config,
-      runner: new ModelRunner(
-        session,
-        layout,
-        createKvCache(layout, options.maxBatchSize, config.contextTokens),
-      ),
+      runner: new ModelRunner(session, layout, cache),
       info: {
         maxContextTokens: config.contextTokens,
         vocabSize: config.vocabSize,
         provider,
         dtype: layout.kvDtype,
+        kvCacheBytes: cache.reservedBytes,
       },
     };
   } catch (err) {

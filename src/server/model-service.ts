@@ -14,6 +14,8 @@ export interface ModelOptions {
   workers: number;
   provider: ExecutionProvider;
   maxBatchSize: number;
+  /** Longest sequence served (default: the model's context). */
+  maxModelLen?: number;
   /** ONNX Runtime intra-op threads per worker session. */
   intraOpThreads: number;
   prefillChunkTokens: number;
@@ -70,17 +72,19 @@ export class ModelService implements ServedModel {
         provider: options.provider,
         intraOpThreads: options.intraOpThreads,
         maxBatchSize: options.maxBatchSize,
+        maxModelLen: options.maxModelLen,
         prefillChunkTokens: options.prefillChunkTokens,
       },
       metrics,
       log,
     );
     this.scheduler = new Scheduler(this.pool, options.maxBatchSize, metrics);
-    const host = Promise.all([readModelConfig(options.modelDir), loadTokenizer(options.modelDir)]).then(
-      ([config, tokenizer]) => {
-        this.host = { config, tokenizer };
-      },
-    );
+    const host = Promise.all([
+      readModelConfig(options.modelDir, options.maxModelLen),
+      loadTokenizer(options.modelDir),
+    ]).then(([config, tokenizer]) => {
+      this.host = { config, tokenizer };
+    });
     this.loaded = Promise.all([host, this.pool.ready()]).then(
       () => undefined,
       (err: Error) => {
