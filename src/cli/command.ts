@@ -106,3 +106,27 @@ export function providerFlag(value: string | undefined): ProviderChoice {
   if (missing !== undefined) throw new Error(`--provider ${provider}: ${missing}`);
   return provider;
 }
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** A byte size such as 2GiB, 512MiB, 1.5GB or 1000000; absent → undefined. */
+export function sizeFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = SIZE_UNITS[match?.[2]?.toLowerCase() ?? 'none'];
+  if (!match || unit === undefined || Number(match[1]) <= 0) {
+    throw new UsageError(`--${name} must be a size such as 2GiB, 512MiB or 1000000 (bytes), got '${value}'`);
+  }
+  return Math.floor(Number(match[1]) * unit);
+}

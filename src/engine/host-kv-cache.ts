@@ -52,6 +52,9 @@ export class HostKvCache implements KvCache {
     this.batch = this.emptyBlock(0, 0);
   }
 
+  /** Nothing is reserved: blocks are allocated as sequences grow. */
+  readonly reservedBytes = 0;
+
   get rows(): readonly string[] {
     return this.ids;
   }

@@ -44,6 +44,8 @@ export function checkedKvOutputs(outputs: Outputs, layout: IoLayout, rows: numbe
  * the feeds and the after-call leaves the cache as it was.
  */
 export interface KvCache {
+  /** Bytes allocated up front for the whole batch at full length (0 for a cache that grows as it goes). */
+  readonly reservedBytes: number;
   /** Sequence ids of the running batch, in row order (an order of the cache's own: see each implementation). */
   readonly rows: readonly string[];
   /**

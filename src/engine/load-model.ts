@@ -24,6 +24,8 @@ export interface ModelLoadOptions {
   intraOpThreads: number;
   /** Most sequences decoded together in one step: the KV cache has room for this many. */
   maxBatchSize: number;
+  /** Longest sequence served (default: the model's context): the KV cache's rows are this long. */
+  maxModelLen?: number;
 }
 
 /** What the model is, reported once loaded. */
@@ -36,6 +38,8 @@ export interface ModelInfo {
   dtype: 'float32' | 'float16';
   /** Where the KV cache lives between steps: the WebGPU device (a present graph on webgpu) or host memory. */
   kvCache: 'device' | 'host';
+  /** What the KV cache reserved at load (0 for a cache that grows as it goes). */
+  kvCacheBytes: number;
 }
 
 export interface LoadedModel {
@@ -62,7 +66,7 @@ export function createKvCache(
 
 /** A model directory → a session with its I/O layout detected and a KV cache to match. */
 export async function loadModel(options: ModelLoadOptions, log: SessionLog): Promise<LoadedModel> {
-  const config = await readModelConfig(options.modelDir);
+  const config = await readModelConfig(options.modelDir, options.maxModelLen);
   const modelPath = join(options.modelDir, 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`no model.onnx in ${options.modelDir}`);
   // A worker shares the cores with the thread it reports to: its ONNX Runtime threads do not spin between runs.
@@ -81,21 +85,19 @@ export async function loadModel(options: ModelLoadOptions, log: SessionLog): Pro
         'the graph returns new_key_values: its KV cache stays on the host (present outputs would keep it on the GPU)',
       );
     }
+    const cache = created.deviceOutputs
+      ? new DeviceKvCache(layout, await createKvRowsSession(layout.kvDtype))
+      : createKvCache(layout, options.maxBatchSize, config.contextTokens, provider);
     return {
       config,
-      runner: new ModelRunner(
-        session,
-        layout,
-        created.deviceOutputs
-          ? new DeviceKvCache(layout, await createKvRowsSession(layout.kvDtype))
-          : createKvCache(layout, options.maxBatchSize, config.contextTokens, provider),
-      ),
+      runner: new ModelRunner(session, layout, cache),
       info: {
         maxContextTokens: config.contextTokens,
         vocabSize: config.vocabSize,
         provider,
         dtype: layout.kvDtype,
         kvCache: created.deviceOutputs ? 'device' : 'host',
+        kvCacheBytes: cache.reservedBytes,
       },
     };
   } catch (err) {

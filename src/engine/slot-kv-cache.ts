@@ -19,6 +19,9 @@ const CAP_STEP = 32;
 
 const roundUp = (n: number) => Math.ceil(n / CAP_STEP) * CAP_STEP;
 
+/** Positions a row is allocated for, to hold sequences of `contextTokens`. */
+export const kvRowCapacity = (contextTokens: number) => roundUp(contextTokens);
+
 /**
  * target[to..] = source[from..from+length]: a plain loop for the short spans of a decode step, where a
  * subarray per call would cost more than the copy.
@@ -87,9 +90,13 @@ export class SlotKvCache implements KvCache {
     this.layout = layout;
     this.firstChunkPast = options.firstChunkPast ?? 0;
     this.maxRows = maxRows;
-    this.maxCap = roundUp(contextTokens);
+    this.maxCap = kvRowCapacity(contextTokens);
     const size = maxRows * layout.kvHeads * this.maxCap * layout.headDim;
     this.buffers = Array.from({ length: 2 * layout.numLayers }, () => allocateKv(layout.kvDtype, size));
+  }
+
+  get reservedBytes(): number {
+    return this.buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
   }
 
   get rows(): readonly string[] {

@@ -7,6 +7,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJson, writeTokenizerFiles } from '../tokenizer/tokenizer-files.js';
 import type { SentencePieceVocab } from '../tokenizer/vocab.js';
+import { quantizationConfig } from './int4/matmul-nbits.js';
 import { type LlamaConfig, toHfConfig } from './llama-config.js';
 import { buildLlamaGraph, type LlamaGraphOptions } from './llama-graph.js';
 import type { WeightSource } from './llama-weights.js';
@@ -65,7 +66,11 @@ export async function writeModelDirectory(options: ModelDirectoryOptions): Promi
       externalData: options.externalData,
       onProgress: options.onProgress,
     });
-    await writeJson(join(dir, 'config.json'), toHfConfig(config, dtype));
+    const int4 = options.graph?.int4;
+    await writeJson(join(dir, 'config.json'), {
+      ...toHfConfig(config, dtype),
+      ...(int4 ? { quantization_config: quantizationConfig(int4) } : {}),
+    });
     await writeJson(join(dir, 'generation_config.json'), generationConfig);
     if (vocab) await writeTokenizerFiles(vocab, dir);
     for (const [name, from] of Object.entries(options.copiedFiles ?? {}))

@@ -12,7 +12,7 @@ export type SequenceListener = (event: PoolEvent) => void;
 
 /** Where the pool's and its workers' messages go (the server's pino logger), each with the worker's index. */
 export interface PoolLogger {
-  info(fields: { worker: number }, message: string): void;
+  info(fields: { worker: number; kvCacheBytes?: number }, message: string): void;
   warn(fields: { worker: number }, message: string): void;
   error(fields: { worker: number }, message: string): void;
 }
@@ -144,8 +144,8 @@ export class WorkerPool {
       (info) => {
         worker.info = info;
         this.log?.info(
-          { worker: worker.index },
-          `worker ready (${info.provider}, ${info.dtype}, KV cache on the ${info.kvCache})`,
+          { worker: worker.index, kvCacheBytes: info.kvCacheBytes },
+          `worker ready (${info.provider}, ${info.dtype}; KV cache on the ${info.kvCache}, ${info.kvCacheBytes} bytes reserved)`,
         );
         this.notifyCapacity();
       },

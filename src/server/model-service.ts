@@ -19,6 +19,8 @@ export interface ModelOptions {
   /** Worker threads, or child processes (a native crash in one then ends it alone). Default: thread. */
   isolation?: WorkerIsolation;
   maxBatchSize: number;
+  /** Longest sequence served (default: the model's context). */
+  maxModelLen?: number;
   /** ONNX Runtime intra-op threads per worker session. */
   intraOpThreads: number;
   prefillChunkTokens: number;
@@ -75,6 +77,7 @@ export class ModelService implements ServedModel {
         provider: options.provider,
         intraOpThreads: options.intraOpThreads,
         maxBatchSize: options.maxBatchSize,
+        maxModelLen: options.maxModelLen,
         prefillChunkTokens: options.prefillChunkTokens,
       },
       metrics,
@@ -82,11 +85,12 @@ export class ModelService implements ServedModel {
       { deviceIds: options.deviceIds, isolation: options.isolation },
     );
     this.scheduler = new Scheduler(this.pool, options.maxBatchSize, metrics);
-    const host = Promise.all([readModelConfig(options.modelDir), loadTokenizer(options.modelDir)]).then(
-      ([config, tokenizer]) => {
-        this.host = { config, tokenizer };
-      },
-    );
+    const host = Promise.all([
+      readModelConfig(options.modelDir, options.maxModelLen),
+      loadTokenizer(options.modelDir),
+    ]).then(([config, tokenizer]) => {
+      this.host = { config, tokenizer };
+    });
     this.loaded = Promise.all([host, this.pool.ready()]).then(
       () => undefined,
       (err: Error) => {

@@ -1,7 +1,17 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
+import type { KvDtype } from '../../engine/io-layout.js';
 import { DEFAULT_MAX_BATCH_SIZE } from '../../engine/load-model.js';
+import {
+  DEFAULT_MEMORY_SHARE,
+  describePlan,
+  MemoryPlanError,
+  machineMemoryBytes,
+  modelFileBytes,
+  planMemory,
+} from '../../engine/memory-plan.js';
+import { type ModelConfig, readModelConfig } from '../../engine/model-config.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
 import { drain } from '../../server/drain.js';
 import { ServerMetrics } from '../../server/http/metrics.js';
@@ -12,7 +22,7 @@ import {
   defaultIntraOpThreads,
 } from '../../worker/threading.js';
 import { AZUREML_MODEL_DIR, azureMlModelDir } from '../azureml-model-dir.js';
-import { type Command, intFlag, oneOfFlag, parseCommandArgs, providerFlag } from '../command.js';
+import { type Command, intFlag, oneOfFlag, parseCommandArgs, providerFlag, sizeFlag } from '../command.js';
 import { ensureDemoModel } from '../demo-model.js';
 import { UsageError } from '../usage-error.js';
 
@@ -38,6 +48,8 @@ export const SERVE_FLAGS = {
   'max-prompts': { type: 'string' },
   'body-limit': { type: 'string' },
   'max-batch-size': { type: 'string' },
+  'max-model-len': { type: 'string' },
+  'kv-cache-memory': { type: 'string' },
   'prefill-chunk-tokens': { type: 'string' },
   'intra-op-threads': { type: 'string' },
   'shutdown-timeout-ms': { type: 'string' },
@@ -63,6 +75,8 @@ export const SERVE_ENV = {
   'max-prompts': 'MAX_PROMPTS',
   'body-limit': 'BODY_LIMIT',
   'max-batch-size': 'MAX_BATCH_SIZE',
+  'max-model-len': 'MAX_MODEL_LEN',
+  'kv-cache-memory': 'KV_CACHE_MEMORY',
   'prefill-chunk-tokens': 'PREFILL_CHUNK_TOKENS',
   'intra-op-threads': 'INTRA_OP_THREADS',
   'shutdown-timeout-ms': 'SHUTDOWN_TIMEOUT_MS',
@@ -89,7 +103,10 @@ const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also r
   --request-timeout-ms N       REQUEST_TIMEOUT_MS       408 after this long (default 90000)
   --max-prompts N              MAX_PROMPTS              prompts per request (default 16)
   --body-limit BYTES           BODY_LIMIT               413 above this (default 1048576)
-  --max-batch-size N           MAX_BATCH_SIZE           sequences per decode step per worker (default ${DEFAULT_MAX_BATCH_SIZE})
+  --max-batch-size N           MAX_BATCH_SIZE           most sequences per decode step per worker (default ${DEFAULT_MAX_BATCH_SIZE})
+  --max-model-len N            MAX_MODEL_LEN            longest prompt + new tokens (default: the model's context)
+  --kv-cache-memory SIZE       KV_CACHE_MEMORY          KV cache per worker, e.g. 2GiB; the batch is what fits (capped by
+                                                        --max-batch-size; default: ${DEFAULT_MEMORY_SHARE * 100}% of memory less the weights)
   --prefill-chunk-tokens N     PREFILL_CHUNK_TOKENS     prompt tokens per prefill run, between decode steps (default ${DEFAULT_PREFILL_CHUNK_TOKENS})
   --intra-op-threads N         INTRA_OP_THREADS         ONNX Runtime threads per worker (default cores / workers)
   --shutdown-timeout-ms N      SHUTDOWN_TIMEOUT_MS      SIGTERM: wait this long for in-flight requests (default 30000)
@@ -120,6 +137,49 @@ function deviceIdsFlag(value: string): number[] {
     throw new UsageError(`--device-ids: expected distinct GPU indices such as 0,1, got '${value}'`);
   }
   return ids.map(Number);
+}
+
+/**
+ * The memory plan of --max-model-len and --kv-cache-memory, before anything loads; one that cannot fit the
+ * machine is a usage error (exit 2) with the numbers.
+ */
+async function memoryPlan(
+  modelDir: string,
+  workers: number,
+  maxBatchSize: number,
+  values: { 'max-model-len'?: string; 'kv-cache-memory'?: string },
+) {
+  let config: ModelConfig;
+  try {
+    config = await readModelConfig(modelDir);
+  } catch {
+    // No plan: loading reports the unreadable config (logged, exit 1) as for any model that cannot load.
+    return undefined;
+  }
+  const maxModelLen = intFlag(
+    'max-model-len',
+    values['max-model-len'],
+    config.contextTokens,
+    1,
+    config.contextTokens,
+  );
+  const kvDtype: KvDtype = config.torchDtype === 'float16' ? 'float16' : 'float32';
+  try {
+    const plan = planMemory({
+      weightsBytes: modelFileBytes(modelDir),
+      config,
+      kvDtype,
+      maxModelLen,
+      maxBatchSize,
+      kvCacheBytes: sizeFlag('kv-cache-memory', values['kv-cache-memory']),
+      workers,
+      memoryBytes: machineMemoryBytes(),
+    });
+    return { ...plan, kvDtype };
+  } catch (err) {
+    if (err instanceof MemoryPlanError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 export const serveCommand: Command = {
@@ -189,9 +249,21 @@ export const serveCommand: Command = {
       modelDir = demo.dir;
       logger.info({ modelDir }, demo.created ? 'created the demo model' : 'serving the demo model');
     }
+    const plan = await memoryPlan(modelDir, workers, maxBatchSize, values);
+    if (plan) logger.info(plan, describePlan(plan, plan.kvDtype));
     const metrics = new ServerMetrics();
     const model = new ModelService(
-      { modelDir, workers, provider, deviceIds, isolation, maxBatchSize, prefillChunkTokens, intraOpThreads },
+      {
+        modelDir,
+        workers,
+        provider,
+        deviceIds,
+        isolation,
+        maxBatchSize: plan?.batch ?? maxBatchSize,
+        maxModelLen: plan?.maxModelLen,
+        prefillChunkTokens,
+        intraOpThreads,
+      },
       metrics,
       logger,
     );
