@@ -26,6 +26,7 @@ test('float32: the engine reproduces a plain greedy loop over the same graph, ba
     provider: 'cpu',
     dtype: 'float32',
     kvCache: 'host',
+    kvCacheBytes: 0,
   });
   const session = await ort.InferenceSession.create(`${run.modelDir}/model.onnx`);
   const config = { ...randomModelConfig({ preset: 'tiny' }), vocabSize: 32000 };
