@@ -16,6 +16,7 @@ import { env as ortEnv } from 'onnxruntime-node';
 import {
   type BenchmarkRun,
   type BenchRound,
+  LAYOUTS_SECTION,
   medianFigures,
   ROUTES,
   ratioSpread,
@@ -360,7 +361,11 @@ async function main(): Promise<void> {
     );
   }
   log(`machine: ${run.machine.cpuModel}, ${cores} cores`);
-  await writeFile(outFile, renderBenchmarksMarkdown(run));
+  // The layouts section is scripts/bench-layouts.ts's: kept as it was.
+  const previous = existsSync(outFile) ? await readFile(outFile, 'utf8') : '';
+  const layouts = previous.indexOf(LAYOUTS_SECTION);
+  const kept = layouts === -1 ? '' : `\n${previous.slice(layouts)}`;
+  await writeFile(outFile, `${renderBenchmarksMarkdown(run)}${kept}`);
   log(`wrote ${relative(process.cwd(), outFile) || outFile}`);
 }
 

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { randomModelConfig } from '../src/modelgen/create-random-model.js';
 import type { LlamaGraphOptions } from '../src/modelgen/llama-graph.js';
 import { onnxGreedy, tinyRandomModel } from './helpers/models.js';
-import { greedyAloneAndBatched, startWorker } from './helpers/worker-runs.js';
+import { greedyAloneAndBatched } from './helpers/worker-runs.js';
 
 const PROMPTS = [
   'Hello',
@@ -46,7 +46,11 @@ test('float16 graphs (Uint16Array tensors) run, batched as alone', async () => {
     assert.deepEqual(tokens.slice(0, 3), float32.alone[i]!.slice(0, 3));
 });
 
-test('a graph with a fixed-length shared KV buffer (GroupQueryAttention) is refused at load, with the reason', async () => {
-  const handle = startWorker(await tinyRandomModel({ graph: { attention: 'gqa' } }));
-  await assert.rejects(handle.ready, /past_key_values\.0\.key has a fixed past length of 1024/);
+test('a GroupQueryAttention graph (--attention gqa, right-padded rows) gives the tokens of the eager graph, batched as alone', async () => {
+  const [gqa, eager] = [
+    await engineGreedy({ attention: 'gqa', kvOutputs: 'present', fused: true }),
+    await engineGreedy({ fused: true }),
+  ];
+  assert.deepEqual(gqa.alone, eager.alone);
+  assert.deepEqual(gqa.batched, gqa.alone);
 });

@@ -6,9 +6,9 @@ export interface ModelConfig {
   /** max_position_embeddings: prompt tokens + max_new_tokens must fit. */
   contextTokens: number;
   vocabSize: number;
-  numLayers: number;
-  numKeyValueHeads: number;
-  headDim: number;
+  /** The KV cache's shape where the configuration gives it (the graph's fixed dimensions win). */
+  numKeyValueHeads?: number;
+  headDim?: number;
   bosTokenId: number;
   /** Every id that ends a sequence (llama2.c models also end on BOS). */
   eosTokenIds: number[];
@@ -23,7 +23,10 @@ export interface ModelConfig {
   };
 }
 
-async function readJson(path: string, required: boolean): Promise<Record<string, unknown> | undefined> {
+export async function readJson(
+  path: string,
+  required: boolean,
+): Promise<Record<string, unknown> | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -38,7 +41,7 @@ async function readJson(path: string, required: boolean): Promise<Record<string,
   }
 }
 
-function positiveInt(config: Record<string, unknown>, key: string, path: string): number {
+export function positiveInt(config: Record<string, unknown>, key: string, path: string): number {
   const value = config[key];
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     throw new Error(`${path}: '${key}' must be a positive integer, got ${JSON.stringify(value)}`);
@@ -46,13 +49,13 @@ function positiveInt(config: Record<string, unknown>, key: string, path: string)
   return value;
 }
 
-function idList(value: unknown): number[] {
+export function idList(value: unknown): number[] {
   if (typeof value === 'number') return [value];
   if (Array.isArray(value)) return value.filter((v): v is number => typeof v === 'number');
   return [];
 }
 
-const optionalNumber = (value: unknown) => (typeof value === 'number' ? value : undefined);
+export const optionalNumber = (value: unknown) => (typeof value === 'number' ? value : undefined);
 
 export async function readModelConfig(modelDir: string): Promise<ModelConfig> {
   const configPath = join(modelDir, 'config.json');
@@ -67,7 +70,6 @@ export async function readModelConfig(modelDir: string): Promise<ModelConfig> {
   return {
     contextTokens: positiveInt(config, 'max_position_embeddings', configPath),
     vocabSize: positiveInt(config, 'vocab_size', configPath),
-    numLayers: positiveInt(config, 'num_hidden_layers', configPath),
     numKeyValueHeads: kvHeads,
     headDim: typeof config.head_dim === 'number' ? config.head_dim : hidden / heads,
     bosTokenId: typeof config.bos_token_id === 'number' ? config.bos_token_id : 1,

@@ -1,6 +1,7 @@
 import { basename, resolve } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { type ModelConfig, readModelConfig } from '../engine/model-config.js';
+import { readLayoutConfig } from '../engine/layout-config.js';
+import type { ModelConfig } from '../engine/model-config.js';
 import type { ExecutionProvider } from '../engine/session.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import type { SchedulerMetrics } from '../scheduler/scheduler-metrics.js';
@@ -76,7 +77,7 @@ export class ModelService implements ServedModel {
       log,
     );
     this.scheduler = new Scheduler(this.pool, options.maxBatchSize, metrics);
-    const host = Promise.all([readModelConfig(options.modelDir), loadTokenizer(options.modelDir)]).then(
+    const host = Promise.all([readLayoutConfig(options.modelDir), loadTokenizer(options.modelDir)]).then(
       ([config, tokenizer]) => {
         this.host = { config, tokenizer };
       },

@@ -2,7 +2,7 @@ import { convertHf } from '../../modelgen/convert-hf.js';
 import { convertLlama2c } from '../../modelgen/convert-llama2c.js';
 import type { ModelDirectory, ModelWriteOptions } from '../../modelgen/model-directory.js';
 import { type Command, directoryFlag, parseCommandArgs, requireFlag } from '../command.js';
-import { existingFile, GRAPH_FLAGS, GRAPH_HELP, graphOptions } from '../graph-flags.js';
+import { existingFile, GRAPH_FLAGS, GRAPH_HELP, graphOptions, layoutFlag } from '../graph-flags.js';
 import { withProgress } from '../progress.js';
 import { UsageError } from '../usage-error.js';
 
@@ -65,11 +65,13 @@ export const convertCommand: Command = {
         }
       }
     };
+    const layout = layoutFlag(values);
     const graph = graphOptions(values);
     // Everything about how the model is written; --quantize belongs here.
     const write: ModelWriteOptions = {
       outDir: requireFlag('out', values.out),
       graph,
+      layout,
       externalData: values['external-data'] || undefined,
     };
     let written: ModelDirectory;

@@ -1,7 +1,7 @@
 import { createRandomModel, DEFAULT_SEED } from '../../modelgen/create-random-model.js';
 import { isPresetName, PRESETS } from '../../modelgen/llama-config.js';
 import { type Command, intFlag, parseCommandArgs, requireFlag } from '../command.js';
-import { existingFile, GRAPH_FLAGS, GRAPH_HELP, graphOptions } from '../graph-flags.js';
+import { existingFile, GRAPH_FLAGS, GRAPH_HELP, graphOptions, layoutFlag } from '../graph-flags.js';
 import { withProgress } from '../progress.js';
 import { UsageError } from '../usage-error.js';
 
@@ -42,12 +42,14 @@ export const createRandomCommand: Command = {
     const preset = requireFlag('preset', values.preset);
     if (!isPresetName(preset))
       throw new UsageError(`--preset must be one of ${PRESET_NAMES}, got '${preset}'`);
+    const layout = layoutFlag(values);
     const graph = graphOptions(values);
     const outDir = requireFlag('out', values.out);
     const options = {
       preset,
       outDir,
       graph,
+      layout,
       seed: intFlag('seed', values.seed, DEFAULT_SEED, 0, 2 ** 32 - 1),
       layers: values.layers === undefined ? undefined : intFlag('layers', values.layers, 1, 1, 1000),
       tokenizer: values.tokenizer === undefined ? undefined : existingFile('tokenizer', values.tokenizer),
@@ -59,7 +61,7 @@ export const createRandomCommand: Command = {
     const c = written.config;
     const gb = (written.weightBytes / 1e9).toFixed(2);
     process.stdout.write(
-      `wrote ${outDir}: ${preset}, ${c.numLayers} layers, ${gb} GB of ${graph.dtype} weights` +
+      `wrote ${outDir} (${layout}): ${preset}, ${c.numLayers} layers, ${gb} GB of ${graph.dtype} weights` +
         `${written.externalData ? ' in model.onnx.data' : ''}\n`,
     );
     return 0;

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { DEFAULT_MAX_BATCH_SIZE } from '../../engine/load-model.js';
+import { findModelFiles, UnknownModelLayoutError } from '../../engine/model-files.js';
 import { EXECUTION_PROVIDERS } from '../../engine/session.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
 import { drain } from '../../server/drain.js';
@@ -66,7 +67,11 @@ export const SERVE_ENV = {
 
 const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also reads the environment variable shown)
   --model DIR                  MODEL_DIR                model directory (default: the model Azure ML mounted at
-                                                        $${AZUREML_MODEL_DIR} when set, else the demo model)
+                                                        $${AZUREML_MODEL_DIR} when set, else the demo model), in any of these layouts
+                                                        (README "Model directory": how fast each runs): optimum: model.onnx +
+                                                        config.json; optimum-merged: decoder_model_merged.onnx + config.json; genai:
+                                                        genai_config.json + model.onnx (GroupQueryAttention, int4); llama2-onnx:
+                                                        ONNX/LlamaV2_<variant>.onnx + tokenizer.model
   --served-model-name NAME     SERVED_MODEL_NAME        the model's name in /v1 responses (default: the model directory's name)
   --host H                     HOST                     listen address (default 127.0.0.1; 0.0.0.0 in containers)
   --port N                     PORT                     default ${DEFAULT_PORT}
@@ -83,6 +88,16 @@ const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also r
   --intra-op-threads N         INTRA_OP_THREADS         ONNX Runtime threads per worker (default cores / workers)
   --shutdown-timeout-ms N      SHUTDOWN_TIMEOUT_MS      SIGTERM: wait this long for in-flight requests (default 30000)
   --log-level LEVEL            LOG_LEVEL                ${LOG_LEVELS.join('|')} (default info)`;
+
+/** A --model directory that holds none of the layouts users have is a usage error, before anything starts. */
+function knownLayout(modelDir: string): void {
+  try {
+    findModelFiles(modelDir);
+  } catch (err) {
+    if (err instanceof UnknownModelLayoutError) throw new UsageError(`--model: ${err.message}`);
+    throw err;
+  }
+}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -141,6 +156,7 @@ export const serveCommand: Command = {
     if (modelDir !== undefined && !statSync(modelDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new UsageError(`--model: no such directory '${modelDir}'`);
     }
+    if (modelDir !== undefined) knownLayout(modelDir);
     if (modelDir === undefined) {
       const demo = await ensureDemoModel();
       modelDir = demo.dir;
