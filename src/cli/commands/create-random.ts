@@ -61,7 +61,7 @@ export const createRandomCommand: Command = {
     const c = written.config;
     const gb = (written.weightBytes / 1e9).toFixed(2);
     process.stdout.write(
-      `wrote ${outDir} (${layout}): ${preset}, ${c.numLayers} layers, ${gb} GB of ${graph.dtype} weights` +
+      `wrote ${outDir}: ${preset}, ${c.numLayers} layers, ${gb} GB of ${graph.dtype} weights` +
         `${written.externalData ? ' in model.onnx.data' : ''}\n`,
     );
     return 0;
