@@ -23,6 +23,18 @@ export const errorResponseSchema = z
       details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     }),
   })
-  .meta({ id: 'Error' });
+  .meta({
+    id: 'Error',
+    description: 'What went wrong; for bad input, each offending field',
+    examples: [
+      {
+        error: {
+          code: 'BadRequest',
+          message: 'input_data.parameters.top_p: must be <= 1',
+          details: [{ field: 'input_data.parameters.top_p', message: 'must be <= 1' }],
+        },
+      },
+    ],
+  });
 
 export type ErrorResponse = z.output<typeof errorResponseSchema>;

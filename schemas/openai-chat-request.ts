@@ -34,6 +34,19 @@ export const chatCompletionRequestSchema = z
       .describe('Tokens to generate (default: what is left of the context)'),
     max_completion_tokens: z.number().int().min(1).nullish().describe('OpenAI’s newer name of max_tokens'),
   })
-  .meta({ id: 'ChatCompletionRequest' });
+  .meta({
+    id: 'ChatCompletionRequest',
+    description: 'OpenAI chat completions: the next assistant message of a conversation',
+    examples: [
+      {
+        messages: [
+          { role: 'system', content: 'You are terse.' },
+          { role: 'user', content: 'Name a colour.' },
+        ],
+        max_tokens: 16,
+        temperature: 0.7,
+      },
+    ],
+  });
 
 export type ChatCompletionRequest = z.output<typeof chatCompletionRequestSchema>;

@@ -12,7 +12,27 @@ export const chatCompletionResponseSchema = z
     ),
     usage: usageSchema,
   })
-  .meta({ id: 'ChatCompletionResponse' });
+  .meta({
+    id: 'ChatCompletionResponse',
+    description: 'The whole assistant message (stream false)',
+    examples: [
+      {
+        id: 'chatcmpl-6f1c2a9e-3b7d-4c1e-9a51-0d2e8f4b7c13',
+        object: 'chat.completion',
+        created: 1764460800,
+        model: 'aidreams260K',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: 'Blue.' },
+            finish_reason: 'stop',
+            logprobs: null,
+          },
+        ],
+        usage: { prompt_tokens: 31, completion_tokens: 3, total_tokens: 34 },
+      },
+    ],
+  });
 
 export type ChatCompletionResponse = z.output<typeof chatCompletionResponseSchema>;
 
@@ -28,6 +48,18 @@ export const chatCompletionChunkSchema = z
     ),
     usage: chunkUsageSchema,
   })
-  .meta({ id: 'ChatCompletionChunk' });
+  .meta({
+    id: 'ChatCompletionChunk',
+    description: 'One `data:` event of a streamed chat completion (stream true)',
+    examples: [
+      {
+        id: 'chatcmpl-6f1c2a9e-3b7d-4c1e-9a51-0d2e8f4b7c13',
+        object: 'chat.completion.chunk',
+        created: 1764460800,
+        model: 'aidreams260K',
+        choices: [{ index: 0, delta: { content: 'Blue' }, finish_reason: null, logprobs: null }],
+      },
+    ],
+  });
 
 export type ChatCompletionChunk = z.output<typeof chatCompletionChunkSchema>;

@@ -26,6 +26,10 @@ export const completionRequestSchema = z
       ),
     best_of: z.literal(1).nullish().describe('Only 1 is supported'),
   })
-  .meta({ id: 'CompletionRequest' });
+  .meta({
+    id: 'CompletionRequest',
+    description: 'OpenAI legacy completions: continue a prompt',
+    examples: [{ prompt: 'Once upon a time', max_tokens: 32, temperature: 0.7, top_p: 0.9, stream: false }],
+  });
 
 export type CompletionRequest = z.output<typeof completionRequestSchema>;

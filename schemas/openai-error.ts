@@ -20,6 +20,20 @@ export const openAiErrorResponseSchema = z
       details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     }),
   })
-  .meta({ id: 'OpenAiError' });
+  .meta({
+    id: 'OpenAiError',
+    description: 'An OpenAI-style error, with the server’s own code and details',
+    examples: [
+      {
+        error: {
+          message: 'temperature: must be <= 2',
+          type: 'invalid_request_error',
+          param: 'temperature',
+          code: 'BadRequest',
+          details: [{ field: 'temperature', message: 'must be <= 2' }],
+        },
+      },
+    ],
+  });
 
 export type OpenAiErrorResponse = z.output<typeof openAiErrorResponseSchema>;

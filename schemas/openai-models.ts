@@ -14,6 +14,23 @@ export const modelListSchema = z
       }),
     ),
   })
-  .meta({ id: 'ModelList' });
+  .meta({
+    id: 'ModelList',
+    description: 'The one model this server serves',
+    examples: [
+      {
+        object: 'list',
+        data: [
+          {
+            id: 'aidreams260K',
+            object: 'model',
+            created: 1764460800,
+            owned_by: 'llama-endpoint',
+            max_model_len: 128,
+          },
+        ],
+      },
+    ],
+  });
 
 export type ModelList = z.output<typeof modelListSchema>;

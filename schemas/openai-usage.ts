@@ -7,7 +7,11 @@ export const usageSchema = z
     completion_tokens: z.number().int(),
     total_tokens: z.number().int(),
   })
-  .meta({ id: 'Usage' });
+  .meta({
+    id: 'Usage',
+    description: 'Token counts of one request, summed over its choices',
+    examples: [{ prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 }],
+  });
 
 export type Usage = z.output<typeof usageSchema>;
 

@@ -7,6 +7,19 @@ export const scoreResponseSchema = z
     z.array(z.string()).describe('Form 2: [text, ...]'),
     z.object({ output: z.string() }).describe('Chat form: the assistant text only'),
   ])
-  .meta({ id: 'ScoreResponse' });
+  .meta({
+    id: 'ScoreResponse',
+    description: 'The generated texts, in the shape of the request form',
+    examples: [
+      [
+        {
+          '0': 'I believe the meaning of life is to be happy.',
+          '1': 'Once upon a time, there was a dragon.',
+        },
+      ],
+      ['I believe the meaning of life is'],
+      { output: 'Blue.' },
+    ],
+  });
 
 export type ScoreResponse = z.output<typeof scoreResponseSchema>;

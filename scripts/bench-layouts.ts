@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { LAYOUTS_SECTION } from '../src/bench/benchmarks-markdown.js';
+import { withSection } from '../src/bench/markdown-sections.js';
 import { median } from '../src/bench/percentiles.js';
 import { loadModel } from '../src/engine/load-model.js';
 import { findModelFiles, type ModelLayout } from '../src/engine/model-files.js';
@@ -179,10 +180,9 @@ async function main(): Promise<void> {
     ...gqa.map(({ label, ms }) => `| ${label} | ${ms.toFixed(1)} |`),
     '',
   ];
+  // Its own section of BENCHMARKS.md, which scripts/bench.ts keeps when it rewrites the rest.
   const existing = existsSync(out) ? await readFile(out, 'utf8') : '';
-  const at = existing.indexOf(LAYOUTS_SECTION);
-  const before = at === -1 ? `${existing.trimEnd()}\n\n` : existing.slice(0, at);
-  await writeFile(out, `${before}${lines.join('\n')}`);
+  await writeFile(out, withSection(existing, 'layouts', lines.join('\n')));
   log(lines.join('\n'));
 }
 

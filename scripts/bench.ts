@@ -2,8 +2,9 @@
  * `npm run bench`: the committed benchmark. (a) the bare ONNX Runtime decode ceiling on the `bench` preset
  * (and, for reference, the same loop at batch 16), (b) the server's single-stream rate, (c) its aggregate rate
  * with 16 concurrent clients, (b) and (c) on both /score and the streaming /v1/completions, in interleaved
- * rounds; prints each round's ratios b/a and c/b and their medians and rewrites BENCHMARKS.md. Usage:
- * `node dist/scripts/bench.js [--out FILE]`.
+ * rounds; prints each round's ratios b/a and c/b and their medians and rewrites BENCHMARKS.md (keeping the sections
+ * other scripts own). Usage: `node dist/scripts/bench.js [--out FILE]`; with `--preset llama-2-13b-int4|llama-2-7b-int4`
+ * or `--model DIR` it runs the short large-model benchmark instead (scripts/bench-large-model.ts).
  */
 import { existsSync, statSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +17,6 @@ import { env as ortEnv } from 'onnxruntime-node';
 import {
   type BenchmarkRun,
   type BenchRound,
-  LAYOUTS_SECTION,
   medianFigures,
   ROUTES,
   ratioSpread,
@@ -29,12 +29,14 @@ import {
 import { DecodeLoop, type DecodeRepetition, measureDecodeCeiling } from '../src/bench/decode-ceiling.js';
 import { type BenchRoute, ROUTE_PATHS } from '../src/bench/generation-request.js';
 import { LoadTarget, type Phase, summarizePhases } from '../src/bench/load-generator.js';
+import { keepSections } from '../src/bench/markdown-sections.js';
 import { median } from '../src/bench/percentiles.js';
 import { formatReport } from '../src/bench/report.js';
 import { sampleResidentMemory } from '../src/bench/resident-memory.js';
 import { startServer } from '../src/bench/spawned-server.js';
 import { createRandomModel } from '../src/modelgen/create-random-model.js';
 import { type LlamaGraphOptions, SERVING_GRAPH } from '../src/modelgen/llama-graph.js';
+import { LARGE_PRESETS, type LargePreset, runLargeModelBench } from './bench-large-model.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL_DIR = join(REPO_ROOT, 'models', 'bench');
@@ -251,8 +253,23 @@ async function measureRounds(url: URL, intraOpThreads: number, loop: DecodeLoop)
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { out: { type: 'string' }, preset: { type: 'string' }, model: { type: 'string' } },
+  });
   const outFile = values.out ?? join(REPO_ROOT, 'BENCHMARKS.md');
+  if (values.preset !== undefined || values.model !== undefined) {
+    const preset = values.preset;
+    if (preset !== undefined && !Object.hasOwn(LARGE_PRESETS, preset)) {
+      throw new Error(`--preset must be one of ${Object.keys(LARGE_PRESETS).join(', ')}, got '${preset}'`);
+    }
+    await runLargeModelBench({
+      repoRoot: REPO_ROOT,
+      outFile,
+      preset: preset as LargePreset | undefined,
+      modelDir: values.model,
+    });
+    return;
+  }
   const cores = availableParallelism();
   const busyBeforeRun = await cpuBusy(2000);
   if (busyBeforeRun > 0.1)
@@ -361,11 +378,9 @@ async function main(): Promise<void> {
     );
   }
   log(`machine: ${run.machine.cpuModel}, ${cores} cores`);
-  // The layouts section is scripts/bench-layouts.ts's: kept as it was.
+  // The sections other scripts own (int4 quality, large models, model layouts) stay.
   const previous = existsSync(outFile) ? await readFile(outFile, 'utf8') : '';
-  const layouts = previous.indexOf(LAYOUTS_SECTION);
-  const kept = layouts === -1 ? '' : `\n${previous.slice(layouts)}`;
-  await writeFile(outFile, `${renderBenchmarksMarkdown(run)}${kept}`);
+  await writeFile(outFile, keepSections(renderBenchmarksMarkdown(run), previous));
   log(`wrote ${relative(process.cwd(), outFile) || outFile}`);
 }
 

@@ -111,22 +111,64 @@ test('errors are counted by status: 429 beyond the server limit', async () => {
 });
 
 test('every request failing exits 1, with the statuses in the report', async () => {
+  // Each asks for more tokens than the context holds: 400 for every measured request.
   const run = await bench(
-    '--url',
-    guarded.url.href,
-    '--route',
-    'score',
-    '--requests',
-    '3',
-    '--json',
-    '--warmup',
-    '0',
+    ...['--url', guarded.url.href, '--api-key', 'k1', '--route', 'score', '--requests', '3'],
+    ...['--json', '--warmup', '0', '--max-new-tokens', '100000'],
   );
   assert.equal(run.code, 1);
   assert.match(run.stderr, /every request failed/);
   const result = JSON.parse(run.stdout) as BenchResult;
-  assert.deepEqual(result.errors, { '401': 3 });
+  assert.deepEqual(result.errors, { '400': 3 });
   assert.equal(result.generatedTokens, 0);
+});
+
+test('a keyed server without --api-key (or with a wrong one) is refused before the run, with the reason', async () => {
+  for (const route of ['auto', 'score']) {
+    const run = await bench('--url', guarded.url.href, '--route', route, '--requests', '3', '--json');
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      run.stderr,
+      /the server needs an API key \(401 on POST \/(v1\/completions|score)\); pass it with --api-key/,
+    );
+    assert.equal(run.stderr.trim().split('\n').length, 1);
+    assert.equal(run.stdout, '', 'no report of a run that did not happen');
+  }
+  const wrong = await bench('--url', guarded.url.href, '--api-key', 'nope', '--requests', '3');
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /refused the key given with --api-key \(401/);
+});
+
+test("an Azure scoring URI '…/score' as --url targets /score at its parent", async () => {
+  const result = await benchJson(
+    ...['--url', new URL('score', open.url).href, '--requests', '2', '--max-new-tokens', '3'],
+    ...['--warmup', '0', '--prompt-tokens', '5'],
+  );
+  assert.equal(result.route, 'score');
+  assert.equal(result.url, open.url.href);
+  assert.deepEqual(result.requests, { sent: 2, ok: 2, failed: 0 });
+  assert.deepEqual(result.prompt, { tokens: 5, checkedBy: 'tokenize' });
+  const streamed = await benchJson(
+    ...['--url', `${open.url.href}score/`, '--route', 'completions', '--requests', '1'],
+    ...['--max-new-tokens', '2', '--warmup', '0'],
+  );
+  assert.equal(streamed.route, 'completions', 'an explicit --route wins');
+  assert.equal(streamed.requests.ok, 1);
+});
+
+test('a run the duration limit stops early says so in the JSON and the report', async () => {
+  const args = ['--url', open.url.href, '--requests', '1000', '--duration-s', '0.3', '--warmup', '0'];
+  const result = await benchJson(...args, '--max-new-tokens', '16');
+  assert.ok(result.requests.sent < 1000, `${result.requests.sent} sent`);
+  assert.deepEqual(result.cutShort, { durationS: 0.3, requestsAsked: 1000 });
+  const run = await bench(...args, '--max-new-tokens', '16');
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.stdout,
+    /the 0\.3 s duration limit \(--duration-s\) ended the run after \d+ of the 1000 requests/,
+  );
+  const full = await benchJson('--url', open.url.href, '--requests', '2', '--max-new-tokens', '2');
+  assert.equal(full.cutShort, undefined);
 });
 
 test('bad arguments and remote targets exit 2 with a one-line reason', async () => {

@@ -55,3 +55,22 @@ test('a clean run says so', () => {
   const report = formatReport({ ...RESULT, errors: {}, requests: { sent: 40, ok: 40, failed: 0 } });
   assert.match(report, /^errors {7}none$/m);
 });
+
+test('sub-millisecond latencies keep three significant digits instead of printing 0.00', () => {
+  const report = formatReport({
+    ...RESULT,
+    timingsFrom: 'stream',
+    interTokenMs: { count: 9, mean: 0.0421, p50: 0.00387, p90: 0.5, p99: 1.25 },
+  });
+  const line = report.split('\n').find((l) => l.startsWith('inter-token (ms)')) ?? assert.fail('no row');
+  assert.deepEqual(line.split(/\s{2,}/).slice(1), ['0.0421', '0.00387', '0.500', '1.25', '9']);
+});
+
+test('a run the duration limit cut short says so, with how many of the requests asked for were sent', () => {
+  const report = formatReport({ ...RESULT, cutShort: { durationS: 60, requestsAsked: 500 } });
+  assert.match(
+    report,
+    /^stopped {6}the 60 s duration limit \(--duration-s\) ended the run after 40 of the 500 requests asked for$/m,
+  );
+  assert.doesNotMatch(formatReport(RESULT), /duration limit/);
+});

@@ -20,7 +20,15 @@ async function engineGreedy(graph: LlamaGraphOptions) {
 
 test('float32: the engine reproduces a plain greedy loop over the same graph, batched or not', async () => {
   const run = await engineGreedy({});
-  assert.deepEqual(run.info, { maxContextTokens: 1024, vocabSize: 32000, provider: 'cpu', dtype: 'float32' });
+  assert.deepEqual(run.info, {
+    maxContextTokens: 1024,
+    vocabSize: 32000,
+    provider: 'cpu',
+    dtype: 'float32',
+    kvCache: 'host',
+    // The host cache grows with its sequences: nothing reserved at load.
+    kvCacheBytes: 0,
+  });
   const session = await ort.InferenceSession.create(`${run.modelDir}/model.onnx`);
   const config = { ...randomModelConfig({ preset: 'tiny' }), vocabSize: 32000 };
   for (const [i, req] of run.requests.entries()) {

@@ -41,6 +41,6 @@ test('a missing text is a 400 in the server’s error envelope', async () => {
   const { status, json } = await tokenize({ add_special_tokens: true });
   assert.equal(status, 400);
   assert.deepEqual((json as { error: { details: unknown } }).error.details, [
-    { field: 'text', message: 'is required' },
+    { field: '(body)', message: 'send one of prompt, messages (vLLM) or text' },
   ]);
 });

@@ -23,6 +23,8 @@ export interface DecodeLoopOptions {
   decodeSteps: number;
   /** The batch sizes this loop will be asked for (one KV cache each, on one session). */
   batches: readonly number[];
+  /** Tokens each KV cache row holds (default: the model's context); a 13B cache of 4096 is 3.4 GB a row. */
+  contextTokens?: number;
 }
 
 /** One repetition: every row prefilled, then decodeSteps steps of all rows together. */
@@ -80,7 +82,11 @@ export class DecodeLoop {
     const runners = new Map(
       options.batches.map((batch) => [
         batch,
-        new ModelRunner(session, layout, createKvCache(layout, batch, config.contextTokens)),
+        new ModelRunner(
+          session,
+          layout,
+          createKvCache(layout, batch, options.contextTokens ?? config.contextTokens),
+        ),
       ]),
     );
     return new DecodeLoop(session, runners, ids, options.decodeSteps);

@@ -51,6 +51,8 @@ export interface BenchResult {
   errors: Record<string, number>;
   /** Wall time of the measured requests, first sent to last answered. */
   elapsedS: number;
+  /** Present when the duration limit stopped the run before every request asked for was sent. */
+  cutShort?: { durationS: number; requestsAsked: number };
   generatedTokens: number;
   tokensCountedFrom: 'usage' | 'max_new_tokens';
   generatedTokensPerS: number;
@@ -68,6 +70,8 @@ export interface BenchResult {
 export interface Phase {
   outcomes: RequestOutcome[];
   elapsedMs: number;
+  requestsAsked: number;
+  durationS: number;
   /** Each histogram family's observations during the phase; undefined when the server has no readable /metrics. */
   histograms?: Map<string, Histogram>;
 }
@@ -91,11 +95,42 @@ function histogramsBetween(
   return new Map([...after].map(([name, latest]) => [name, subtractHistogram(latest, before?.get(name))]));
 }
 
-/** Whether the server streams OpenAI completions: one 1-token request, which also warms the route up. */
-async function streamingRouteAvailable(client: BenchClient): Promise<boolean> {
-  const response = await client.post(ROUTE_PATHS.completions, requestBody('completions', 'hello', 1));
+/** The status of one 1-token request to the route, which also warms it up. */
+async function probeRoute(client: BenchClient, route: BenchRoute): Promise<number> {
+  const response = await client.post(ROUTE_PATHS[route], requestBody(route, 'hello', 1));
   await response.body.dump();
-  return response.status === 200;
+  return response.status;
+}
+
+/**
+ * A run the server refuses as set up: every request would fail the same way, so the bench stops before
+ * sending them and says why (the CLI reports it as a usage error).
+ */
+export class BenchRefused extends Error {
+  override name = 'BenchRefused';
+}
+
+/** A keyed server answers 401 (403 behind some gateways): the run needs the right --api-key, not a fallback. */
+function refuseUnauthorized(status: number, route: BenchRoute, apiKey: string | undefined): void {
+  if (status !== 401 && status !== 403) return;
+  const where = `${status} on POST ${ROUTE_PATHS[route]}`;
+  throw new BenchRefused(
+    apiKey === undefined
+      ? `the server needs an API key (${where}); pass it with --api-key`
+      : `the server refused the key given with --api-key (${where})`,
+  );
+}
+
+/** 'auto': the streaming OpenAI route when the server answers it, else /score; refused when unauthorized. */
+async function chooseRoute(client: BenchClient, options: LoadTargetOptions): Promise<BenchRoute> {
+  if (options.route === 'auto') {
+    const status = await probeRoute(client, 'completions');
+    refuseUnauthorized(status, 'completions', options.apiKey);
+    if (status === 200) return 'completions';
+  }
+  const route = options.route === 'auto' ? 'score' : options.route;
+  refuseUnauthorized(await probeRoute(client, route), route, options.apiKey);
+  return route;
 }
 
 export type LoadTargetOptions = Pick<
@@ -131,12 +166,7 @@ export class LoadTarget {
   static async open(options: LoadTargetOptions): Promise<LoadTarget> {
     const client = new BenchClient(options.url, options.connections, options.timeoutS * 1000, options.apiKey);
     try {
-      const route =
-        options.route === 'auto'
-          ? (await streamingRouteAvailable(client))
-            ? 'completions'
-            : 'score'
-          : options.route;
+      const route = await chooseRoute(client, options);
       const prompt = await buildPrompt(options.promptTokens, serverTokenCounter(client));
       return new LoadTarget(options, client, route, prompt);
     } catch (err) {
@@ -168,6 +198,8 @@ export class LoadTarget {
     return {
       outcomes,
       elapsedMs,
+      requestsAsked: requests,
+      durationS,
       histograms: histogramsBetween(before, await scrapeHistograms(this.client)),
     };
   }
@@ -208,6 +240,7 @@ export function summarizePhases(
   for (const outcome of outcomes) if (!outcome.ok) errors[outcome.error] = (errors[outcome.error] ?? 0) + 1;
   const generatedTokens = ok.reduce((sum, o) => sum + o.generatedTokens, 0);
   const elapsedS = phases.reduce((sum, phase) => sum + phase.elapsedMs, 0) / 1000;
+  const cut = phases.find((phase) => phase.outcomes.length < phase.requestsAsked);
   let timings: Pick<BenchResult, 'ttftMs' | 'interTokenMs' | 'timingsFrom'>;
   if (target.route === 'completions') {
     timings = {
@@ -229,6 +262,12 @@ export function summarizePhases(
     requests: { sent: outcomes.length, ok: ok.length, failed: outcomes.length - ok.length },
     errors,
     elapsedS,
+    ...(cut && {
+      cutShort: {
+        durationS: cut.durationS,
+        requestsAsked: phases.reduce((sum, phase) => sum + phase.requestsAsked, 0),
+      },
+    }),
     generatedTokens,
     tokensCountedFrom: ok.length > 0 && ok.every((o) => o.countedFromUsage) ? 'usage' : 'max_new_tokens',
     generatedTokensPerS: elapsedS > 0 ? generatedTokens / elapsedS : 0,

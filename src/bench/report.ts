@@ -12,8 +12,19 @@ const TIMING_SOURCES: Record<BenchResult['timingsFrom'], string> = {
   unavailable: 'not available: no streaming route and no matching /metrics histograms',
 };
 
+/** One decimal from 10 ms, two from 1 ms, and three significant digits below (a fast model's 0.0421 ms). */
 function ms(value: number): string {
-  return value.toFixed(value < 10 ? 2 : 1);
+  if (value >= 10) return value.toFixed(1);
+  if (value >= 1 || value === 0) return value.toFixed(2);
+  return value.toPrecision(3);
+}
+
+function cutShortLine(result: BenchResult): string[] {
+  if (!result.cutShort) return [];
+  const { durationS, requestsAsked } = result.cutShort;
+  return [
+    `stopped      the ${durationS} s duration limit (--duration-s) ended the run after ${result.requests.sent} of the ${requestsAsked} requests asked for`,
+  ];
 }
 
 function latencyRow(label: string, summary: LatencySummary | undefined): string {
@@ -36,6 +47,7 @@ export function formatReport(result: BenchResult): string {
     `target       ${result.url} — ${ROUTE_LABELS[result.route]}`,
     `workload     ${result.concurrency} concurrent clients, ${prompt.tokens}-token prompts (${promptCheck}), ${result.maxNewTokens} new tokens each`,
     `requests     ${requests.sent} sent, ${requests.ok} ok, ${requests.failed} failed in ${result.elapsedS.toFixed(2)} s`,
+    ...cutShortLine(result),
     `throughput   ${result.generatedTokensPerS.toFixed(1)} generated tokens/s (${result.generatedTokens} tokens, counted from ${tokensFrom})`,
     `errors       ${errors || 'none'}`,
     ...(result.meanBatchSize === undefined

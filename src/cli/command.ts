@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { missingProvider, PROVIDER_CHOICES, type ProviderChoice } from '../engine/execution-provider.js';
 import { UsageError } from './usage-error.js';
 
 /** One `llama-endpoint <name>` subcommand. `run` resolves to the exit code. */
@@ -93,4 +94,39 @@ export function directoryFlag(name: string, value: string | undefined): string {
     throw new UsageError(`--${name} '${path}' is not a directory`);
   }
   return path;
+}
+
+/**
+ * An execution provider flag: one of PROVIDER_CHOICES. A provider named explicitly whose libraries are missing
+ * here fails now, with one line saying how to install it (exit 1), before any model is loaded.
+ */
+export function providerFlag(value: string | undefined): ProviderChoice {
+  const provider = oneOfFlag('provider', value, PROVIDER_CHOICES, 'cpu');
+  const missing = provider === 'auto' ? undefined : missingProvider(provider);
+  if (missing !== undefined) throw new Error(`--provider ${provider}: ${missing}`);
+  return provider;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** A byte size such as 2GiB, 512MiB, 1.5GB or 1000000; absent → undefined. */
+export function sizeFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = SIZE_UNITS[match?.[2]?.toLowerCase() ?? 'none'];
+  if (!match || unit === undefined || Number(match[1]) <= 0) {
+    throw new UsageError(`--${name} must be a size such as 2GiB, 512MiB or 1000000 (bytes), got '${value}'`);
+  }
+  return Math.floor(Number(match[1]) * unit);
 }

@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   generate: async () => (await import('./commands/generate.js')).generateCommand,
   convert: async () => (await import('./commands/convert.js')).convertCommand,
+  quantize: async () => (await import('./commands/quantize.js')).quantizeCommand,
   'create-random': async () => (await import('./commands/create-random.js')).createRandomCommand,
   tokenize: async () => (await import('./commands/tokenize.js')).tokenizeCommand,
   bench: async () => (await import('./commands/bench.js')).benchCommand,

@@ -56,6 +56,7 @@ export async function readGenaiConfig(modelDir: string): Promise<GenaiConfig> {
       // search.max_length caps prompt + generated tokens, as genai stops there.
       contextTokens: maxLength !== undefined && maxLength > 0 ? Math.min(context, maxLength) : context,
       vocabSize: positiveInt(model, 'vocab_size', at('vocab_size')),
+      numLayers: positiveInt(decoder, 'num_hidden_layers', at('decoder.num_hidden_layers')),
       numKeyValueHeads: positiveInt(decoder, 'num_key_value_heads', at('decoder.num_key_value_heads')),
       headDim: positiveInt(decoder, 'head_size', at('decoder.head_size')),
       bosTokenId: optionalNumber(model.bos_token_id) ?? 1,

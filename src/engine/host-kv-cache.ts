@@ -12,17 +12,21 @@ import {
 import { chunkPositions, leftPads } from './prefill-rows.js';
 
 /** One or more sequences' cache: per layer key then value tensors [rows, kvHeads, width, headDim]. */
-interface Block {
+export interface Block {
   /** Keys of layers 0..n-1, then values of layers 0..n-1. */
   tensors: Tensor[];
   /** The past dimension; a row's positions sit right-aligned in it (left padding). */
   width: number;
 }
 
-/** A sequence outside the batch: its row of a prefill run's block, its positions right-aligned in it. */
-interface Prefilled {
+/** Where one sequence's cache is: row `row` of `block`, its positions right-aligned in it. */
+export interface RowSource {
   block: Block;
   row: number;
+}
+
+/** A sequence outside the batch: its row of a prefill run's block. */
+interface Prefilled extends RowSource {
   length: number;
 }
 
@@ -30,19 +34,26 @@ interface Prefilled {
  * The Optimum layout on the host: past [B, kvHeads, P, headDim], rows left-padded to the longest sequence and
  * masked. A decode step's `present` is the next step's `past` as is; rows are copied only when a sequence
  * joins or leaves the batch. Prompts prefilled together share that run's block until they join.
+ * DeviceKvCache keeps the same layout on a GPU: it overrides where rows are re-laid out.
  */
 export class HostKvCache implements KvCache {
-  private readonly layout: IoLayout;
+  protected readonly layout: IoLayout;
   /** Sequences outside the batch: alone in a block as wide as their length, or rows of a batched prefill. */
-  private readonly prefilling = new Map<string, Prefilled>();
-  private batch: Block;
-  private ids: string[] = [];
-  private lengths: number[] = [];
+  protected readonly prefilling = new Map<string, Prefilled>();
+  /** The block decode steps run on: row i is the cache of `ids[i]` once `sources` point at it (see relayout). */
+  protected batch: Block;
+  /** Where each running sequence's cache is, in row order: rows of `batch`, or of a prefill block when joined. */
+  protected sources: RowSource[] = [];
+  protected ids: string[] = [];
+  protected lengths: number[] = [];
 
   constructor(layout: IoLayout) {
     this.layout = layout;
     this.batch = this.emptyBlock(0, 0);
   }
+
+  /** Nothing is reserved: blocks are allocated as sequences grow. */
+  readonly reservedBytes = 0;
 
   get rows(): readonly string[] {
     return this.ids;
@@ -84,19 +95,20 @@ export class HostKvCache implements KvCache {
     const prefilled = this.prefilling.get(id);
     if (!prefilled) throw new Error(`sequence ${id} is not prefilled`);
     this.prefilling.delete(id);
-    const sources = this.ids.map((_, row) => ({ block: this.batch, row }));
-    this.rebuild([...sources, prefilled], [...this.lengths, prefilled.length], [...this.ids, id]);
+    this.sources.push({ block: prefilled.block, row: prefilled.row });
+    this.lengths.push(prefilled.length);
+    this.ids.push(id);
+    this.relayout();
   }
 
   release(ids: readonly string[]): void {
     for (const id of ids) this.prefilling.delete(id);
     const kept = this.ids.map((id, row) => ({ id, row })).filter(({ id }) => !ids.includes(id));
     if (kept.length === this.ids.length) return;
-    this.rebuild(
-      kept.map(({ row }) => ({ block: this.batch, row })),
-      kept.map(({ row }) => this.lengths[row]!),
-      kept.map(({ id }) => id),
-    );
+    this.sources = kept.map(({ row }) => this.sources[row]!);
+    this.lengths = kept.map(({ row }) => this.lengths[row]!);
+    this.ids = kept.map(({ id }) => id);
+    this.relayout();
   }
 
   decodeFeeds(): Feeds {
@@ -116,10 +128,11 @@ export class HostKvCache implements KvCache {
   afterDecode(outputs: Outputs): void {
     const width = this.batch.width + 1;
     this.batch = { tensors: checkedKvOutputs(outputs, this.layout, this.ids.length, width), width };
+    this.sources = this.ids.map((_, row) => ({ block: this.batch, row }));
     this.lengths = this.lengths.map((length) => length + 1);
   }
 
-  private emptyBlock(rows: number, width: number): Block {
+  protected emptyBlock(rows: number, width: number): Block {
     const { kvHeads, headDim, kvDtype, numLayers } = this.layout;
     const dims = [rows, kvHeads, width, headDim];
     const tensors = Array.from(
@@ -143,16 +156,19 @@ export class HostKvCache implements KvCache {
     return feeds;
   }
 
-  /** Copies rows (right-aligned, `length` positions each) into a fresh batch as wide as the longest. */
-  private rebuild(sources: { block: Block; row: number }[], lengths: number[], ids: string[]): void {
+  /**
+   * Makes `batch` hold the rows `sources` point at, as wide as the longest sequence: here by copying them
+   * (right-aligned, `length` positions each) into a fresh block at once.
+   */
+  protected relayout(): void {
     const { kvHeads, headDim } = this.layout;
-    const width = Math.max(0, ...lengths);
-    const next = this.emptyBlock(ids.length, width);
+    const width = Math.max(0, ...this.lengths);
+    const next = this.emptyBlock(this.ids.length, width);
     next.tensors.forEach((tensor, t) => {
       const target = tensor.data as KvData;
-      sources.forEach(({ block, row }, newRow) => {
+      this.sources.forEach(({ block, row }, newRow) => {
         const source = block.tensors[t]!.data as KvData;
-        const span = lengths[newRow]! * headDim;
+        const span = this.lengths[newRow]! * headDim;
         for (let head = 0; head < kvHeads; head++) {
           const from = ((row * kvHeads + head) * block.width + block.width) * headDim - span;
           const to = ((newRow * kvHeads + head) * width + width) * headDim - span;
@@ -161,7 +177,6 @@ export class HostKvCache implements KvCache {
       });
     });
     this.batch = next;
-    this.ids = ids;
-    this.lengths = lengths;
+    this.sources = this.ids.map((_, row) => ({ block: next, row }));
   }
 }

@@ -44,6 +44,8 @@ export function checkedKvOutputs(outputs: Outputs, layout: IoLayout, rows: numbe
  * the feeds and the after-call leaves the cache as it was.
  */
 export interface KvCache {
+  /** Bytes allocated up front for the whole batch at full length (0 for a cache that grows as it goes). */
+  readonly reservedBytes: number;
   /** Sequence ids of the running batch, in row order (an order of the cache's own: see each implementation). */
   readonly rows: readonly string[];
   /**
@@ -62,8 +64,15 @@ export interface KvCache {
   join(id: string): void;
   /** Forgets sequences, in the batch or still prefilling. */
   release(ids: readonly string[]): void;
+  /**
+   * Finishes what joins and leaves deferred (a device-resident cache re-lays its rows out with a run of its
+   * own); the runner awaits it before asking for any run's feeds.
+   */
+  flush?(): Promise<void>;
   /** Past, mask and positions for one new token per row. */
   decodeFeeds(): Feeds;
   /** Takes a decode step's present outputs as the batch's cache. */
   afterDecode(outputs: Outputs): void;
+  /** Frees what the cache holds outside JavaScript's heap (device buffers, a session of its own). */
+  dispose?(): Promise<void>;
 }

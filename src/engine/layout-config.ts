@@ -7,23 +7,27 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSentencePieceModel } from '../tokenizer/sentencepiece-model.js';
 import { readGenaiConfig } from './genai-config.js';
-import { type ModelConfig, readModelConfig } from './model-config.js';
+import { boundedContext, type ModelConfig, readModelConfig } from './model-config.js';
 import { findModelFiles, type ModelFiles } from './model-files.js';
 
 /** Llama 2's context length: every model of the Llama-2-Onnx release is a Llama 2. */
 const LLAMA2_CONTEXT_TOKENS = 4096;
 
+/** `maxModelLen` bounds the context as readModelConfig's does, in every layout. */
 export async function readLayoutConfig(
   modelDir: string,
+  maxModelLen?: number,
   files: ModelFiles = findModelFiles(modelDir),
 ): Promise<ModelConfig> {
   switch (files.layout) {
-    case 'genai':
-      return (await readGenaiConfig(modelDir)).config;
+    case 'genai': {
+      const { config } = await readGenaiConfig(modelDir);
+      return { ...config, contextTokens: boundedContext(config.contextTokens, maxModelLen) };
+    }
     case 'llama2-onnx': {
       const vocab = readSentencePieceModel(await readFile(join(modelDir, 'tokenizer.model')));
       return {
-        contextTokens: LLAMA2_CONTEXT_TOKENS,
+        contextTokens: boundedContext(LLAMA2_CONTEXT_TOKENS, maxModelLen),
         vocabSize: vocab.pieces.length,
         bosTokenId: vocab.bosId,
         eosTokenIds: [vocab.eosId],
@@ -31,6 +35,6 @@ export async function readLayoutConfig(
       };
     }
     default:
-      return readModelConfig(modelDir);
+      return readModelConfig(modelDir, maxModelLen);
   }
 }

@@ -6,9 +6,15 @@ export interface ModelConfig {
   /** max_position_embeddings: prompt tokens + max_new_tokens must fit. */
   contextTokens: number;
   vocabSize: number;
-  /** The KV cache's shape where the configuration gives it (the graph's fixed dimensions win). */
+  /**
+   * The KV cache's shape where the configuration gives it (the graph's fixed dimensions win); the Llama-2-Onnx
+   * release carries no configuration, and its shape is known only from the graph.
+   */
+  numLayers?: number;
   numKeyValueHeads?: number;
   headDim?: number;
+  /** config.json's torch_dtype ('float32', 'float16', …): the graph's float type before a session says. */
+  torchDtype?: string;
   bosTokenId: number;
   /** Every id that ends a sequence (llama2.c models also end on BOS). */
   eosTokenIds: number[];
@@ -57,7 +63,22 @@ export function idList(value: unknown): number[] {
 
 export const optionalNumber = (value: unknown) => (typeof value === 'number' ? value : undefined);
 
-export async function readModelConfig(modelDir: string): Promise<ModelConfig> {
+/**
+ * `maxModelLen` bounds the context below the model's own (serve --max-model-len); longer than the model's is an
+ * error.
+ */
+export function boundedContext(modelContext: number, maxModelLen: number | undefined): number {
+  if (maxModelLen !== undefined && maxModelLen > modelContext) {
+    throw new Error(`max model length ${maxModelLen} exceeds the model's context of ${modelContext} tokens`);
+  }
+  return maxModelLen ?? modelContext;
+}
+
+/**
+ * `maxModelLen` bounds the context below the model's own (serve --max-model-len): the KV cache, the
+ * request checks and the batch loop all read contextTokens.
+ */
+export async function readModelConfig(modelDir: string, maxModelLen?: number): Promise<ModelConfig> {
   const configPath = join(modelDir, 'config.json');
   const config = (await readJson(configPath, true))!;
   const generation = (await readJson(join(modelDir, 'generation_config.json'), false)) ?? {};
@@ -68,10 +89,12 @@ export async function readModelConfig(modelDir: string): Promise<ModelConfig> {
   const eos = idList(generation.eos_token_id);
   const eosTokenIds = eos.length > 0 ? eos : idList(config.eos_token_id);
   return {
-    contextTokens: positiveInt(config, 'max_position_embeddings', configPath),
+    contextTokens: boundedContext(positiveInt(config, 'max_position_embeddings', configPath), maxModelLen),
     vocabSize: positiveInt(config, 'vocab_size', configPath),
+    numLayers: positiveInt(config, 'num_hidden_layers', configPath),
     numKeyValueHeads: kvHeads,
     headDim: typeof config.head_dim === 'number' ? config.head_dim : hidden / heads,
+    torchDtype: typeof config.torch_dtype === 'string' ? config.torch_dtype : undefined,
     bosTokenId: typeof config.bos_token_id === 'number' ? config.bos_token_id : 1,
     eosTokenIds: eosTokenIds.length > 0 ? eosTokenIds : [2],
     generationDefaults: {

@@ -71,6 +71,7 @@ export class ModelRunner implements DecoderRunner {
     if (rows.length !== ids.length || rows.some((id) => !given.has(id))) {
       throw new Error(`decode was given sequences [${ids.join(', ')}], the batch holds [${rows.join(', ')}]`);
     }
+    await this.cache.flush?.();
     const outputs = await this.run(
       this.cache.decodeFeeds(),
       rows.map((id) => [tokenIds[given.get(id)!]!]),
@@ -81,9 +82,10 @@ export class ModelRunner implements DecoderRunner {
     return ids.map((id) => byId.get(id)!);
   }
 
-  /** Releases the session: the runner is not used after this. */
-  close(): Promise<void> {
-    return this.session.release();
+  /** Releases the session (and what the cache holds outside the heap): the runner is not used after this. */
+  async close(): Promise<void> {
+    await this.cache.dispose?.();
+    await this.session.release();
   }
 
   private run(feeds: Feeds, tokens: (readonly number[])[]): Promise<Outputs> {

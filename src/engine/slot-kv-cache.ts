@@ -19,6 +19,9 @@ const CAP_STEP = 32;
 
 const roundUp = (n: number) => Math.ceil(n / CAP_STEP) * CAP_STEP;
 
+/** Positions a row is allocated for, to hold sequences of `contextTokens`. */
+export const kvRowCapacity = (contextTokens: number) => roundUp(contextTokens);
+
 /**
  * target[to..] = source[from..from+length]: a plain loop for the short spans of a decode step, where a
  * subarray per call would cost more than the copy.
@@ -34,6 +37,14 @@ interface RowWrite {
   at: number;
   skip: number;
   count: number;
+}
+
+export interface SlotKvCacheOptions {
+  /**
+   * Positions of past a first chunk is given, all masked: 0 (nothing to attend to), or 1 on WebGPU, whose
+   * MatMul crashes the process on an empty inner dimension (probabilities [.., S, 0] × an empty past's values).
+   */
+  firstChunkPast?: 0 | 1;
 }
 
 /**
@@ -76,14 +87,21 @@ export class SlotKvCache implements KvCache {
   /** Positions cached in each occupied row; moves with its sequence. */
   private lengths: number[] = [];
   private running = 0;
+  /** The past a first chunk is given (see SlotKvCacheOptions). */
+  private readonly firstChunkPast: number;
 
   /** `maxRows`: running plus prefilling sequences at once; `contextTokens`: the longest a sequence gets. */
-  constructor(layout: IoLayout, maxRows: number, contextTokens: number) {
+  constructor(layout: IoLayout, maxRows: number, contextTokens: number, options: SlotKvCacheOptions = {}) {
     this.layout = layout;
+    this.firstChunkPast = options.firstChunkPast ?? 0;
     this.maxRows = maxRows;
-    this.maxCap = roundUp(contextTokens);
+    this.maxCap = kvRowCapacity(contextTokens);
     const size = maxRows * layout.kvHeads * this.maxCap * layout.headDim;
     this.buffers = Array.from({ length: 2 * layout.numLayers }, () => allocateKv(layout.kvDtype, size));
+  }
+
+  get reservedBytes(): number {
+    return this.buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
   }
 
   get rows(): readonly string[] {
@@ -103,8 +121,8 @@ export class SlotKvCache implements KvCache {
     if (ids.length > 1 && lengths.some((length) => length > 0)) {
       throw new Error('only first chunks are prefilled several at once');
     }
-    // A first chunk attends to nothing before it: an empty past costs nothing.
-    const past = lengths[0] === 0 ? 0 : this.cap;
+    // A first chunk attends to nothing before it: an empty past costs nothing (or one masked position).
+    const past = lengths[0] === 0 ? this.firstChunkPast : this.cap;
     const { width, pads } = leftPads(counts);
     const columns = past + width;
     const mask = new BigInt64Array(ids.length * columns);
@@ -114,8 +132,8 @@ export class SlotKvCache implements KvCache {
         .fill(1n, row * columns + past + pads[row]!, (row + 1) * columns);
     });
     const attentionMask = new Tensor('int64', mask, [ids.length, columns]);
-    // Only a later chunk (one sequence) reads a past: its own row.
-    const firstRow = past === 0 ? 0 : this.rowOf(ids[0]!);
+    // Only a later chunk (one sequence) reads a past: its own row. A first chunk's masked past is rows 0..n-1.
+    const firstRow = lengths[0] === 0 ? 0 : this.rowOf(ids[0]!);
     return this.feeds(firstRow, ids.length, past, attentionMask, chunkPositions(lengths, counts));
   }
 

@@ -103,3 +103,27 @@ export function toHfConfig(config: LlamaConfig, dtype: WeightDtype): Record<stri
     tie_word_embeddings: config.tieWordEmbeddings,
   };
 }
+
+/** config.json (as toHfConfig writes it, or Hugging Face's own) → LlamaConfig; `path` names it in errors. */
+export function fromHfConfig(json: Record<string, unknown>, path: string): LlamaConfig {
+  const number = (key: string, fallback?: number): number => {
+    const value = json[key] ?? fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new Error(`${path}: '${key}' must be a positive number, got ${JSON.stringify(json[key])}`);
+    }
+    return value;
+  };
+  const numHeads = number('num_attention_heads');
+  return {
+    hiddenSize: number('hidden_size'),
+    intermediateSize: number('intermediate_size'),
+    numLayers: number('num_hidden_layers'),
+    numHeads,
+    numKvHeads: number('num_key_value_heads', numHeads),
+    vocabSize: number('vocab_size'),
+    maxPositions: number('max_position_embeddings'),
+    rmsNormEps: number('rms_norm_eps', LLAMA2.rmsNormEps),
+    ropeTheta: number('rope_theta', LLAMA2.ropeTheta),
+    tieWordEmbeddings: json.tie_word_embeddings === true,
+  };
+}

@@ -7,6 +7,7 @@ import type { AttentionVariant, FixedWidthCache } from './attention/attention-va
 import { eagerAttention } from './attention/eager-attention.js';
 import { groupQueryAttention } from './attention/group-query-attention.js';
 import { fusedRope, plainRope } from './attention/rope-graph.js';
+import { type Int4Options, matMulNBits } from './int4/matmul-nbits.js';
 import { type LlamaConfig, validateLlamaConfig, type WeightDtype } from './llama-config.js';
 import { layerPrefix, transpose, type WeightSource } from './llama-weights.js';
 import { floatTensorBytes } from './onnx/float-tensor.js';
@@ -42,6 +43,11 @@ export interface LlamaGraphOptions {
    * from the attention mask's row sums (as the onnxruntime-genai builder writes it).
    */
   positionIds?: boolean;
+  /**
+   * Every linear layer (attention, MLP, LM head) as com.microsoft MatMulNBits with 4-bit block-quantized
+   * weights; the embedding stays float (a Gather reads only the rows it needs). Absent: float MatMul.
+   */
+  int4?: Int4Options;
 }
 
 export type KvOutputs = 'present' | 'new';
@@ -139,16 +145,21 @@ export function buildDecoder(
     g.initializer(name, floatType, [config.hiddenSize], () =>
       floatTensorBytes(weights.tensor(name), floatType),
     );
-  /** A linear layer's weight, stored transposed as `<name>.T` [in, out]. */
-  const linearWeight = (name: string, out: number, inFeatures: number) =>
-    g.initializer(`${name}.T`, floatType, [inFeatures, out], () =>
-      floatTensorBytes(
-        weights.transposed?.(name) ?? transpose(weights.tensor(name), out, inFeatures),
-        floatType,
-      ),
+  /** A linear layer's weight as MatMul's B, [in, out]. */
+  const weightInOut = (name: string, out: number, inFeatures: number) =>
+    weights.transposed?.(name) ?? transpose(weights.tensor(name), out, inFeatures);
+  /** x·Wᵀ: a float MatMul on the weight stored transposed as `<name>.T`, or MatMulNBits. */
+  const linear = (x: string, name: string, out: number, inFeatures: number, output?: string) => {
+    if (options.int4) {
+      const weight = () => weightInOut(name, out, inFeatures);
+      const layer = { name, inFeatures, outFeatures: out, weight, floatType };
+      return matMulNBits(g, x, layer, options.int4, output);
+    }
+    const stored = g.initializer(`${name}.T`, floatType, [inFeatures, out], () =>
+      floatTensorBytes(weightInOut(name, out, inFeatures), floatType),
     );
-  const linear = (x: string, name: string, out: number, inFeatures: number) =>
-    g.op('MatMul', [x, linearWeight(name, out, inFeatures)]);
+    return g.op('MatMul', [x, stored], { output });
+  };
 
   /** RMSNorm in float32 (as HF), scaled by the weight in the model's type. */
   const rmsNorm = (x: string, weightName: string) =>
@@ -213,6 +224,6 @@ export function buildDecoder(
   }
   const finalNorm = rmsNorm(hidden, 'model.norm.weight');
   const lmHead = config.tieWordEmbeddings ? embedName : 'lm_head.weight';
-  g.op('MatMul', [finalNorm, linearWeight(lmHead, config.vocabSize, h)], { output: options.logitsOutput });
+  linear(finalNorm, lmHead, config.vocabSize, h, options.logitsOutput);
   return g;
 }

@@ -9,6 +9,7 @@ import type { ModelLayout } from '../engine/model-files.js';
 import { encodeSentencePieceModel } from '../tokenizer/sentencepiece-model-writer.js';
 import { writeJson, writeTokenizerFiles } from '../tokenizer/tokenizer-files.js';
 import type { SentencePieceVocab } from '../tokenizer/vocab.js';
+import { quantizationConfig } from './int4/matmul-nbits.js';
 import { buildGenaiConfig } from './layouts/genai-config.js';
 import { buildLlama2OnnxGraph, llama2OnnxModelPath } from './layouts/llama2-onnx.js';
 import { buildMergedDecoder, MERGED_DECODER_FILE } from './layouts/optimum-merged.js';
@@ -89,7 +90,10 @@ function layoutPlan(options: ModelDirectoryOptions, generationConfig: Record<str
       await copyFile(from, join(dir, name));
   };
   const hfFiles = async (dir: string) => {
-    await writeJson(join(dir, 'config.json'), toHfConfig(config, dtype));
+    await writeJson(join(dir, 'config.json'), {
+      ...toHfConfig(config, dtype),
+      ...(graph.int4 ? { quantization_config: quantizationConfig(graph.int4) } : {}),
+    });
     await writeJson(join(dir, 'generation_config.json'), generationConfig);
     await tokenizerFiles(dir);
   };
@@ -104,6 +108,7 @@ function layoutPlan(options: ModelDirectoryOptions, generationConfig: Record<str
           fused: graph.fused,
           logits: graph.logits,
           positionIds: graph.positionIds,
+          int4: graph.int4,
         }),
         dataFileName: `${MERGED_DECODER_FILE}_data`,
         writeFiles: hfFiles,
@@ -111,7 +116,7 @@ function layoutPlan(options: ModelDirectoryOptions, generationConfig: Record<str
     case 'genai':
       return {
         modelFile: 'model.onnx',
-        graph: buildLlamaGraph(config, weights, { ...GENAI_GRAPH, dtype }),
+        graph: buildLlamaGraph(config, weights, { ...GENAI_GRAPH, dtype, int4: graph.int4 }),
         alwaysExternal: true,
         async writeFiles(dir) {
           const genai = buildGenaiConfig({
@@ -126,6 +131,8 @@ function layoutPlan(options: ModelDirectoryOptions, generationConfig: Record<str
         },
       };
     case 'llama2-onnx':
+      // The release has float16 and float32 graphs only.
+      if (graph.int4) throw new Error('the llama2-onnx layout is written without int4 (float16 or float32)');
       return {
         modelFile: llama2OnnxModelPath(`${config.numLayers}L_${dtype}`),
         graph: buildLlama2OnnxGraph(config, weights, { dtype, fused: graph.fused }),

@@ -1,7 +1,7 @@
 import type { GenerationRequest } from '../engine/generation-params.js';
 import type { ModelInfo } from '../engine/load-model.js';
 import type { CancelReason } from '../engine/sequence-result.js';
-import { WorkerHandle, type WorkerSequenceEvent } from '../worker/handle.js';
+import { WorkerHandle, type WorkerIsolation, type WorkerSequenceEvent } from '../worker/handle.js';
 import type { WorkerOptions } from '../worker/protocol.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 
@@ -12,7 +12,7 @@ export type SequenceListener = (event: PoolEvent) => void;
 
 /** Where the pool's and its workers' messages go (the server's pino logger), each with the worker's index. */
 export interface PoolLogger {
-  info(fields: { worker: number }, message: string): void;
+  info(fields: { worker: number; kvCacheBytes?: number }, message: string): void;
   warn(fields: { worker: number }, message: string): void;
   error(fields: { worker: number }, message: string): void;
 }
@@ -26,10 +26,18 @@ export interface PoolWorker {
   readonly sequences: Set<string>;
 }
 
+/** Where the pool's workers run. */
+export interface WorkerPlacement {
+  /** Worker i uses device deviceIds[i % length] (default: device i). */
+  deviceIds?: readonly number[];
+  /** Threads of this process, or child processes that a native crash ends alone (default 'thread'). */
+  isolation?: WorkerIsolation;
+}
+
 /**
- * N worker threads, one ONNX Runtime session each (the worker index is the CUDA device id). A worker that
- * dies has already failed the sequences it held; the pool counts it and starts a new thread in its place.
- * The pool is ready when every worker is.
+ * N workers, one ONNX Runtime session each, each on its device. A worker that dies (in a child process: even
+ * of a native crash) has already failed the sequences it held; the pool counts it and starts a new one in its
+ * place. The pool is ready when every worker is.
  */
 export class WorkerPool {
   private readonly workers: PoolWorker[];
@@ -41,6 +49,7 @@ export class WorkerPool {
     private readonly workerOptions: Omit<WorkerOptions, 'deviceId'>,
     private readonly metrics?: SchedulerMetrics,
     private readonly log?: PoolLogger,
+    private readonly placement: WorkerPlacement = {},
   ) {
     this.workers = Array.from({ length: size }, (_, index) => {
       const worker: PoolWorker = { index, handle: this.startThread(index), sequences: new Set() };
@@ -121,7 +130,9 @@ export class WorkerPool {
   }
 
   private startThread(index: number): WorkerHandle {
-    const handle = new WorkerHandle({ ...this.workerOptions, deviceId: index });
+    const ids = this.placement.deviceIds;
+    const deviceId = ids && ids.length > 0 ? ids[index % ids.length]! : index;
+    const handle = new WorkerHandle({ ...this.workerOptions, deviceId }, this.placement.isolation);
     // What the worker itself reports (e.g. CUDA fell back to CPU).
     handle.on('log', (event) => this.log?.[event.level]({ worker: index }, event.message));
     return handle;
@@ -132,7 +143,10 @@ export class WorkerPool {
     handle.ready.then(
       (info) => {
         worker.info = info;
-        this.log?.info({ worker: worker.index }, `worker ready (${info.provider}, ${info.dtype})`);
+        this.log?.info(
+          { worker: worker.index, kvCacheBytes: info.kvCacheBytes },
+          `worker ready (${info.provider}, ${info.dtype}; KV cache on the ${info.kvCache}, ${info.kvCacheBytes} bytes reserved)`,
+        );
         this.notifyCapacity();
       },
       (err: Error) => this.log?.error({ worker: worker.index }, `cannot load the model: ${err.message}`),

@@ -7,9 +7,13 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { Admission } from '../scheduler/admission.js';
 import type { App } from './app.js';
 import { registerAuth } from './http/auth.js';
+import { documentSecurity } from './http/bearer-or-none.js';
+import { registerCors } from './http/cors.js';
+import { registerDeploymentRouting } from './http/deployment-routing.js';
 import { registerDraining } from './http/draining.js';
 import { registerErrors } from './http/errors.js';
 import { ServerMetrics } from './http/metrics.js';
@@ -17,10 +21,14 @@ import { registerRequestIds, requestId } from './http/request-ids.js';
 import { registerRequestLog } from './http/request-log.js';
 import type { ServedModel } from './model-service.js';
 import { registerOpenAiApi } from './openai/openai-api.js';
+import { mergeIoComponents } from './openapi-components.js';
+import { describeResponses } from './openapi-responses.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerPlaygroundRoutes } from './routes/playground.js';
 import { registerSwaggerRoute } from './routes/swagger.js';
 import { registerTokenizeRoute } from './routes/tokenize.js';
+import { registerVersionRoute } from './routes/version.js';
 import { registerScoreRoute } from './score/score-route.js';
 
 export interface ServerOptions {
@@ -45,6 +53,10 @@ export interface ServerOptions {
   bodyLimit: number;
   /** A pino logger; absent = silent. */
   logger?: FastifyBaseLogger;
+  /** Serve the playground page at /playground. */
+  playground: boolean;
+  /** Origins browser scripts may call from (CORS), `*` for any; empty = CORS off. */
+  corsOrigins: string[];
 }
 
 export const DEFAULT_SERVER_OPTIONS = {
@@ -54,6 +66,8 @@ export const DEFAULT_SERVER_OPTIONS = {
   requestTimeoutMs: 90_000,
   maxPrompts: 16,
   bodyLimit: 1024 * 1024,
+  playground: true,
+  corsOrigins: [],
 } satisfies Omit<ServerOptions, 'model' | 'metrics'>;
 
 /**
@@ -90,10 +104,13 @@ export function buildServer(options: ServerOptions): App {
   registerRequestIds(app, options.deploymentName);
   // Before auth and draining: a refusal in an onRequest hook skips the hooks after it.
   registerRequestLog(app);
+  registerCors(app, options.corsOrigins);
   registerAuth(app, options.apiKeys);
+  registerDeploymentRouting(app, options.deploymentName);
   registerDraining(app);
   registerErrors(app, options.bodyLimit);
 
+  documentSecurity(app);
   app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -105,7 +122,8 @@ export function buildServer(options: ServerOptions): App {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (document) =>
+      describeResponses(mergeIoComponents(jsonSchemaTransformObject(document) as OpenAPIV3_1.Document)),
   });
   app.after(() => {
     registerHealthRoutes(app);
@@ -113,6 +131,8 @@ export function buildServer(options: ServerOptions): App {
     registerMetricsRoute(app);
     registerSwaggerRoute(app);
     registerTokenizeRoute(app);
+    registerVersionRoute(app);
+    if (options.playground) registerPlaygroundRoutes(app);
     registerOpenAiApi(app, {
       modelName: options.servedModelName ?? model?.name ?? 'none',
       maxPrompts: options.maxPrompts,

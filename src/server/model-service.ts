@@ -1,20 +1,27 @@
 import { basename, resolve } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import type { ProviderChoice } from '../engine/execution-provider.js';
 import { readLayoutConfig } from '../engine/layout-config.js';
 import type { ModelConfig } from '../engine/model-config.js';
-import type { ExecutionProvider } from '../engine/session.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import type { SchedulerMetrics } from '../scheduler/scheduler-metrics.js';
 import { WorkerPool } from '../scheduler/worker-pool.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import type { WorkerIsolation } from '../worker/handle.js';
 import { HttpError } from './http/http-error.js';
 
 export interface ModelOptions {
   modelDir: string;
   workers: number;
-  provider: ExecutionProvider;
+  provider: ProviderChoice;
+  /** Worker i uses device deviceIds[i % length] (default: device i). */
+  deviceIds?: readonly number[];
+  /** Worker threads, or child processes (a native crash in one then ends it alone). Default: thread. */
+  isolation?: WorkerIsolation;
   maxBatchSize: number;
+  /** Longest sequence served (default: the model's context). */
+  maxModelLen?: number;
   /** ONNX Runtime intra-op threads per worker session. */
   intraOpThreads: number;
   prefillChunkTokens: number;
@@ -71,17 +78,20 @@ export class ModelService implements ServedModel {
         provider: options.provider,
         intraOpThreads: options.intraOpThreads,
         maxBatchSize: options.maxBatchSize,
+        maxModelLen: options.maxModelLen,
         prefillChunkTokens: options.prefillChunkTokens,
       },
       metrics,
       log,
+      { deviceIds: options.deviceIds, isolation: options.isolation },
     );
     this.scheduler = new Scheduler(this.pool, options.maxBatchSize, metrics);
-    const host = Promise.all([readLayoutConfig(options.modelDir), loadTokenizer(options.modelDir)]).then(
-      ([config, tokenizer]) => {
-        this.host = { config, tokenizer };
-      },
-    );
+    const host = Promise.all([
+      readLayoutConfig(options.modelDir, options.maxModelLen),
+      loadTokenizer(options.modelDir),
+    ]).then(([config, tokenizer]) => {
+      this.host = { config, tokenizer };
+    });
     this.loaded = Promise.all([host, this.pool.ready()]).then(
       () => undefined,
       (err: Error) => {

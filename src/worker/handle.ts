@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { GenerationRequest } from '../engine/generation-params.js';
 import type { ModelInfo } from '../engine/load-model.js';
 import { type CancelReason, emptyResult } from '../engine/sequence-result.js';
+import { ChildProcessWorker, type WorkerLike } from './child-process-worker.js';
 import type { WorkerCommand, WorkerEvent, WorkerOptions } from './protocol.js';
 
 /** What one sequence's listener receives from its worker: its tokens, then exactly one 'done'. */
@@ -10,6 +11,12 @@ export type WorkerSequenceEvent = Extract<WorkerEvent, { type: 'token' | 'done' 
 export type WorkerSequenceListener = (event: WorkerSequenceEvent) => void;
 export type StepEvent = Extract<WorkerEvent, { type: 'step' }>;
 export type LogEvent = Extract<WorkerEvent, { type: 'log' }>;
+
+/**
+ * Where a worker runs: a thread of this process, or a child process that a native crash (ONNX Runtime, a GPU
+ * driver) ends alone.
+ */
+export type WorkerIsolation = 'thread' | 'process';
 
 export interface WorkerHandleEvents {
   /** After every decode step in the worker. */
@@ -29,7 +36,7 @@ export interface WorkerHandleEvents {
 export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   /** Resolves once the worker has loaded the model; rejects with the worker's message when it cannot. */
   readonly ready: Promise<ModelInfo>;
-  private readonly worker: Worker;
+  private readonly worker: WorkerLike;
   /** In-flight sequences: who hears their events, and their prompt length (for a 'done' the worker never sent). */
   private readonly sequences = new Map<string, { listener: WorkerSequenceListener; promptTokens: number }>();
   /** Set once the end is expected: a shutdown, terminate or failed load. */
@@ -38,9 +45,13 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   private readonly exited: Promise<number>;
   private pending: WorkerCommand[] = [];
 
-  constructor(options: WorkerOptions) {
+  constructor(options: WorkerOptions, isolation: WorkerIsolation = 'thread') {
     super();
-    this.worker = new Worker(new URL('./thread.js', import.meta.url), { workerData: options });
+    const entry = new URL('./thread.js', import.meta.url);
+    this.worker =
+      isolation === 'process'
+        ? new ChildProcessWorker(entry, options)
+        : new Worker(entry, { workerData: options });
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (event: WorkerEvent) => {
         if (event.type === 'ready') {

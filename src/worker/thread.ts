@@ -2,18 +2,17 @@
  * The worker thread: loads the tokenizer and the model, then runs the batching loop on the commands the main
  * thread sends. ONNX Runtime's run() blocks the thread it runs on, which is why it runs here.
  */
-import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { type LoadedModel, loadModel } from '../engine/load-model.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { BatchLoop } from './batch-loop.js';
 import { errorMessage } from './error-message.js';
-import type { WorkerCommand, WorkerEvent, WorkerOptions } from './protocol.js';
+import { connectToParent } from './parent-link.js';
+import type { WorkerCommand, WorkerEvent } from './protocol.js';
 
-if (!parentPort) throw new Error('thread.js runs only as a worker thread');
-const port: MessagePort = parentPort;
-const options = workerData as WorkerOptions;
-const post = (event: WorkerEvent) => port.postMessage(event);
+const parent = connectToParent();
+const { options } = parent;
+const post = (event: WorkerEvent) => parent.post(event);
 
 /**
  * Events emitted in one synchronous burst (a decode step: a token per sequence, then the step) are posted as
@@ -47,7 +46,7 @@ async function start(): Promise<void> {
   let loaded: [LoadedModel, Tokenizer];
   try {
     loaded = await Promise.all([
-      loadModel(options, (message) => post({ type: 'log', level: 'warn', message })),
+      loadModel(options, (level, message) => post({ type: 'log', level, message })),
       loadTokenizer(options.modelDir),
     ]);
   } catch (err) {
@@ -66,10 +65,10 @@ async function start(): Promise<void> {
     else {
       await loop.drain();
       await model.runner.close();
-      port.close();
+      parent.close();
     }
   };
-  port.on('message', onCommand);
+  parent.onCommand(onCommand);
   post({ type: 'ready', info: model.info });
 }
 

@@ -1,22 +1,22 @@
 /**
- * How many worker threads (one ONNX Runtime session each) and how many intra-op threads per session a server
- * starts with when not told. On the CPU one session already spreads every operator over all cores, and a
- * decode step of a batch costs little more than one of a single sequence, so a second worker would only split
+ * How many workers (one ONNX Runtime session each), on which devices, and how many intra-op threads per session
+ * a server starts with when not told. On the CPU one session already spreads every operator over all cores, and
+ * a decode step of a batch costs little more than one of a single sequence, so a second worker would only split
  * the cores and the batch between two sessions: one worker using every core. With CUDA the GPU does the work:
- * one worker per GPU (worker i uses device i), and the cores are shared among them for the host-side work.
+ * one worker per visible GPU, each on its own device, and the cores are shared among them for the host-side
+ * work. WebGPU has no device choice in ONNX Runtime (Dawn picks the adapter): one worker.
  */
-import { spawnSync } from 'node:child_process';
-import type { ExecutionProvider } from '../engine/session.js';
+import type { ProviderChoice } from '../engine/execution-provider.js';
+import { visibleGpuIds } from '../engine/gpu-devices.js';
 
-/** GPUs `nvidia-smi -L` lists; 0 where it is missing or fails. */
-export function countGpus(): number {
-  const result = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 5000 });
-  if (result.status !== 0) return 0;
-  return result.stdout.split('\n').filter((line) => line.startsWith('GPU ')).length;
-}
-
-export function defaultWorkers(provider: ExecutionProvider, gpus: () => number = countGpus): number {
-  return provider === 'cuda' ? Math.max(1, gpus()) : 1;
+/** The device of each worker: every visible GPU for cuda (and auto, which tries cuda first), else device 0. */
+export function defaultDeviceIds(
+  provider: ProviderChoice,
+  visible: () => number[] = visibleGpuIds,
+): number[] {
+  if (provider !== 'cuda' && provider !== 'auto') return [0];
+  const ids = visible();
+  return ids.length > 0 ? ids : [0];
 }
 
 export function defaultIntraOpThreads(cores: number, workers: number): number {

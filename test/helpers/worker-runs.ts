@@ -97,9 +97,10 @@ export async function greedyAloneAndBatched(
   modelDir: string,
   prompts: readonly string[],
   maxNewTokens: number,
+  options: Partial<WorkerOptions> = {},
 ) {
   const tokenizer = await loadTokenizer(modelDir);
-  const handle = startWorker(modelDir, { prefillChunkTokens: 5 });
+  const handle = startWorker(modelDir, { prefillChunkTokens: 5, ...options });
   try {
     const info = await handle.ready;
     const requests = prompts.map((text) =>

@@ -2,7 +2,16 @@ import { convertHf } from '../../modelgen/convert-hf.js';
 import { convertLlama2c } from '../../modelgen/convert-llama2c.js';
 import type { ModelDirectory, ModelWriteOptions } from '../../modelgen/model-directory.js';
 import { type Command, directoryFlag, parseCommandArgs, requireFlag } from '../command.js';
-import { existingFile, GRAPH_FLAGS, GRAPH_HELP, graphOptions, layoutFlag } from '../graph-flags.js';
+import {
+  existingFile,
+  GRAPH_FLAGS,
+  GRAPH_HELP,
+  graphOptions,
+  layoutFlag,
+  QUANTIZE_FLAGS,
+  QUANTIZE_HELP,
+  quantizeOption,
+} from '../graph-flags.js';
 import { withProgress } from '../progress.js';
 import { UsageError } from '../usage-error.js';
 
@@ -27,6 +36,7 @@ Options:
   --tokenizer FILE          (llama2c) its tokenizer.bin, or a SentencePiece tokenizer.model
   --out DIR                 the model directory to write: must not exist, or be empty
 ${GRAPH_HELP}
+${QUANTIZE_HELP}
   -h, --help                this text
 
 Exit codes: 0 written; 2 bad arguments or an unusable checkpoint (one line naming the problem); 1 other.`;
@@ -47,6 +57,7 @@ export const convertCommand: Command = {
         out: { type: 'string' },
         'external-data': { type: 'boolean' },
         ...GRAPH_FLAGS,
+        ...QUANTIZE_FLAGS,
       },
       {},
       true,
@@ -66,7 +77,7 @@ export const convertCommand: Command = {
       }
     };
     const layout = layoutFlag(values);
-    const graph = graphOptions(values);
+    const graph = { ...graphOptions(values), int4: quantizeOption(values) };
     // Everything about how the model is written; --quantize belongs here.
     const write: ModelWriteOptions = {
       outDir: requireFlag('out', values.out),
@@ -90,7 +101,7 @@ export const convertCommand: Command = {
     const c = written.config;
     process.stdout.write(
       `wrote ${written.dir}: ${c.numLayers} layers, hidden ${c.hiddenSize}, vocab ${c.vocabSize}, ` +
-        `${graph.dtype}${written.externalData ? ', weights in model.onnx.data' : ''}\n`,
+        `${graph.int4 ? `int4 and ${graph.dtype}` : graph.dtype}${written.externalData ? ', weights in model.onnx.data' : ''}\n`,
     );
     return 0;
   },

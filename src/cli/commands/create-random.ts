@@ -1,7 +1,16 @@
 import { createRandomModel, DEFAULT_SEED } from '../../modelgen/create-random-model.js';
 import { isPresetName, PRESETS } from '../../modelgen/llama-config.js';
 import { type Command, intFlag, parseCommandArgs, requireFlag } from '../command.js';
-import { existingFile, GRAPH_FLAGS, GRAPH_HELP, graphOptions, layoutFlag } from '../graph-flags.js';
+import {
+  existingFile,
+  GRAPH_FLAGS,
+  GRAPH_HELP,
+  graphOptions,
+  layoutFlag,
+  QUANTIZE_FLAGS,
+  QUANTIZE_HELP,
+  quantizeOption,
+} from '../graph-flags.js';
 import { withProgress } from '../progress.js';
 import { UsageError } from '../usage-error.js';
 
@@ -23,6 +32,7 @@ Options:
   --tokenizer FILE          a SentencePiece tokenizer.model or llama2.c tokenizer.bin; sets vocab_size
                             (default: the real Llama-2 tokenizer, 32000 tokens)
 ${GRAPH_HELP}
+${QUANTIZE_HELP}
   -h, --help                this text`;
 
 export const createRandomCommand: Command = {
@@ -38,12 +48,13 @@ export const createRandomCommand: Command = {
       layers: { type: 'string' },
       'external-data': { type: 'boolean' },
       ...GRAPH_FLAGS,
+      ...QUANTIZE_FLAGS,
     });
     const preset = requireFlag('preset', values.preset);
     if (!isPresetName(preset))
       throw new UsageError(`--preset must be one of ${PRESET_NAMES}, got '${preset}'`);
     const layout = layoutFlag(values);
-    const graph = graphOptions(values);
+    const graph = { ...graphOptions(values), int4: quantizeOption(values) };
     const outDir = requireFlag('out', values.out);
     const options = {
       preset,
@@ -61,7 +72,7 @@ export const createRandomCommand: Command = {
     const c = written.config;
     const gb = (written.weightBytes / 1e9).toFixed(2);
     process.stdout.write(
-      `wrote ${outDir}: ${preset}, ${c.numLayers} layers, ${gb} GB of ${graph.dtype} weights` +
+      `wrote ${outDir}: ${preset}, ${c.numLayers} layers, ${gb} GB of ${graph.int4 ? `int4 and ${graph.dtype}` : graph.dtype} weights` +
         `${written.externalData ? ' in model.onnx.data' : ''}\n`,
     );
     return 0;

@@ -3,7 +3,6 @@ import { readLayoutConfig } from '../../engine/layout-config.js';
 import type { ModelConfig } from '../../engine/model-config.js';
 import { contextOverflow, DEFAULT_MAX_NEW_TOKENS } from '../../engine/request-limits.js';
 import type { SequenceResult } from '../../engine/sequence-result.js';
-import { EXECUTION_PROVIDERS } from '../../engine/session.js';
 import { loadTokenizer } from '../../tokenizer/load.js';
 import { WorkerHandle } from '../../worker/handle.js';
 import {
@@ -11,14 +10,14 @@ import {
   directoryFlag,
   intFlag,
   numberFlag,
-  oneOfFlag,
   parseCommandArgs,
+  providerFlag,
   requireFlag,
 } from '../command.js';
 import { UsageError } from '../usage-error.js';
 
 const usage = `Usage: llama-endpoint generate --model DIR --prompt TEXT [--max-new-tokens N]
-         [--greedy | --temperature T --top-p P --top-k K --seed S] [--provider cpu|cuda|webgpu]
+         [--greedy | --temperature T --top-p P --top-k K --seed S] [--provider cpu|cuda|webgpu|auto]
 
 Prints the prompt and its continuation, streamed as it is generated, without a server.
 Sampling defaults come from the model's generation_config.json (greedy when it says nothing).
@@ -31,7 +30,7 @@ Sampling defaults come from the model's generation_config.json (greedy when it s
   --top-p P             nucleus sampling mass, (0, 1]
   --top-k K             sample among the K most likely tokens (0 = all)
   --seed S              same seed, same text
-  --provider NAME       cpu (default), cuda or webgpu; falls back to cpu (env PROVIDER)`;
+  --provider NAME       cpu (default), cuda, webgpu (must load) or auto (the first that loads) (env PROVIDER)`;
 
 const options = {
   model: { type: 'string' },
@@ -78,7 +77,7 @@ export const generateCommand: Command = {
     const { values } = parseCommandArgs(argv, options, { model: 'MODEL_DIR', provider: 'PROVIDER' });
     const modelDir = directoryFlag('model', values.model);
     const prompt = requireFlag('prompt', values.prompt);
-    const provider = oneOfFlag('provider', values.provider, EXECUTION_PROVIDERS, 'cpu');
+    const provider = providerFlag(values.provider);
     const [config, tokenizer] = await Promise.all([readLayoutConfig(modelDir), loadTokenizer(modelDir)]);
     const maxNewTokens = intFlag(
       'max-new-tokens',

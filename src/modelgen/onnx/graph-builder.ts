@@ -34,6 +34,7 @@ export interface NodeOptions {
 
 export const ELEMENT_BYTES: Record<DataTypeCode, number> = {
   [DataType.FLOAT]: 4,
+  [DataType.UINT8]: 1,
   [DataType.INT32]: 4,
   [DataType.INT64]: 8,
   [DataType.BOOL]: 1,

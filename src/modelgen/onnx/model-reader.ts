@@ -1,4 +1,4 @@
-/** Reads a model.onnx back (graph structure, initializer metadata): for tests and inspection. */
+/** Reads a model.onnx back (graph structure, initializer metadata and inline bytes): for tests, inspection and quantize. */
 import { readFileSync } from 'node:fs';
 import { ModelProto } from './onnx-proto.js';
 
@@ -8,10 +8,13 @@ export interface ReadTensor {
   dataType: number;
   /** Byte length of raw_data when inline, or the external_data entries. */
   rawBytes: number;
+  /** raw_data, when the bytes are in model.onnx itself. */
+  inline?: Uint8Array;
   external?: { location: string; offset: number; length: number };
 }
 
 export interface ReadModel {
+  producerName: string;
   opsets: { domain: string; version: number }[];
   inputs: { name: string; elemType: number; dims: (number | string)[] }[];
   outputs: { name: string; elemType: number; dims: (number | string)[] }[];
@@ -28,6 +31,7 @@ interface DecodedValueInfo {
   type: { tensorType: { elemType: number; shape?: { dim?: DecodedDim[] } } };
 }
 interface DecodedModel {
+  producerName?: string;
   opsetImport: { domain?: string; version: number }[];
   graph: {
     node?: { opType: string }[];
@@ -53,6 +57,7 @@ export function readModel(modelPath: string): ReadModel {
   const message = ModelProto.decode(readFileSync(modelPath));
   const model = ModelProto.toObject(message, { longs: Number, defaults: false }) as DecodedModel;
   return {
+    producerName: model.producerName ?? '',
     opsets: model.opsetImport.map((o) => ({ domain: o.domain ?? '', version: o.version })),
     inputs: (model.graph.input ?? []).map(valueInfo),
     outputs: (model.graph.output ?? []).map(valueInfo),
@@ -64,6 +69,7 @@ export function readModel(modelPath: string): ReadModel {
         dims: t.dims ?? [],
         dataType: t.dataType,
         rawBytes: t.rawData?.byteLength ?? 0,
+        inline: t.rawData,
         external: entries.has('location')
           ? {
               location: entries.get('location')!,

@@ -12,7 +12,9 @@ export function registerAuth(app: App, apiKeys: readonly string[]): void {
   if (apiKeys.length === 0) return;
   const keys = apiKeys.map(digest);
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.public) return;
+    // A CORS preflight never carries credentials (Fetch standard); the request it announces does.
+    const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'];
+    if (request.routeOptions.config.public || preflight) return;
     const token = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
     const given = digest(token ?? '');
     let match = false;

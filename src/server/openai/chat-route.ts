@@ -23,7 +23,7 @@ import { openAiGenerationSchema } from './openai-route-schema.js';
  * OpenAI messages → the conversation the Llama-2 chat template takes (text parts joined, `developer` read as
  * `system`), checked with the same order rules as /score's chat form.
  */
-function conversationOf(messages: ChatCompletionRequest['messages']): ChatMessage[] {
+export function conversationOf(messages: ChatCompletionRequest['messages']): ChatMessage[] {
   const conversation = messages.map((message) => ({
     role: message.role === 'developer' ? ('system' as const) : message.role,
     content:
@@ -52,6 +52,9 @@ function leadingWhitespaceDropper(): (text: string) => string {
 
 const CHAT_SCHEMA = openAiGenerationSchema(
   'OpenAI-compatible chat completion (Llama-2 chat template)',
+  'The next assistant message of a conversation, laid out with the Llama-2 chat template (system optional ' +
+    'and first, then user and assistant alternating, ending with user). Without max_tokens the answer may use ' +
+    'the rest of the context. Works with the `openai` client (base URL `…/v1`).',
   chatCompletionRequestSchema,
   chatCompletionResponseSchema,
   chatCompletionChunkSchema,

@@ -52,6 +52,9 @@ interface PromptLimits {
 
 const COMPLETIONS_SCHEMA = openAiGenerationSchema(
   'OpenAI-compatible text completion',
+  'The continuation of each prompt (text or token ids; a list answers one choice per prompt), with OpenAI’s ' +
+    'sampling and stopping parameters and vLLM’s extras (top_k, repetition_penalty, ignore_eos). Works with ' +
+    'the `openai` client (base URL `…/v1`).',
   completionRequestSchema,
   completionResponseSchema,
   completionChunkSchema,

@@ -1,7 +1,6 @@
 import { openAiErrorResponseSchema } from '../../../schemas/openai-error.js';
 import { modelListSchema } from '../../../schemas/openai-models.js';
 import type { App } from '../app.js';
-import { BEARER_OR_NONE } from '../http/bearer-or-none.js';
 import type { OpenAiRouteOptions } from './openai-route-options.js';
 
 /** GET /v1/models: the served model, as the `openai` client's `models.list()` reads it. */
@@ -12,7 +11,8 @@ export function registerModelsRoute(v1: App, options: Pick<OpenAiRouteOptions, '
     {
       schema: {
         summary: 'OpenAI-compatible model list: the one served model',
-        security: BEARER_OR_NONE,
+        description:
+          'The model directory’s name as the id; `max_model_len` (the context) once the model has loaded.',
         response: { 200: modelListSchema, 401: openAiErrorResponseSchema },
       },
     },

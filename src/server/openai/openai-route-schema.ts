@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import { openAiErrorResponseSchema } from '../../../schemas/openai-error.js';
-import { BEARER_OR_NONE } from '../http/bearer-or-none.js';
 
 /**
  * The schema of a /v1 generation route: the request body, the answer as JSON or, with `stream: true`, its
@@ -10,10 +9,10 @@ export function openAiGenerationSchema<
   Body extends z.ZodType,
   Answer extends z.ZodType,
   Chunk extends z.ZodType,
->(summary: string, body: Body, answer: Answer, chunk: Chunk) {
+>(summary: string, description: string, body: Body, answer: Answer, chunk: Chunk) {
   return {
     summary: `${summary}; \`stream: true\` answers Server-Sent Events`,
-    security: BEARER_OR_NONE,
+    description,
     body,
     response: {
       200: {

@@ -1,3 +1,5 @@
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { errorResponseSchema } from '../../../schemas/error.js';
 import { healthySchema, probeSchema } from '../../../schemas/health.js';
 import type { App } from '../app.js';
@@ -20,6 +22,7 @@ export function registerHealthRoutes(app: App): void {
       config: { public: true, polled: true },
       schema: {
         summary: 'Azure ML liveness/readiness: "healthy" once every worker has loaded the model',
+        description: 'The route Azure ML probes for a custom container; 503 while loading or draining.',
         response: { 200: healthySchema, 503: errorResponseSchema },
       },
     },
@@ -33,7 +36,11 @@ export function registerHealthRoutes(app: App): void {
     HEALTH_ROUTES.live,
     {
       config: { public: true, polled: true },
-      schema: { summary: 'Liveness: the process answers', response: { 200: probeSchema } },
+      schema: {
+        summary: 'Liveness: the process answers',
+        description: 'For a Kubernetes liveness probe: 200 while the process answers, draining included.',
+        response: { 200: probeSchema },
+      },
     },
     async () => ({ status: 'live' as const }),
   );
@@ -43,12 +50,33 @@ export function registerHealthRoutes(app: App): void {
       config: { public: true, polled: true },
       schema: {
         summary: 'Readiness: the model is loaded in every worker and the server is not draining',
+        description:
+          'For a Kubernetes readiness probe: 503 while loading or draining, with the workers ready.',
         response: { 200: probeSchema, 503: errorResponseSchema },
       },
     },
     async () => {
       const { ready, total } = requireReady(app);
       return { status: 'ready' as const, workersReady: ready, workers: total };
+    },
+  );
+  app.get(
+    '/health',
+    {
+      config: { public: true, polled: true },
+      schema: {
+        summary: 'vLLM’s and TGI’s probe: 200 with an empty body when ready',
+        description: 'The same test as /health/ready, answered as vLLM answers it: no body.',
+        response: {
+          200: z.null().describe('Ready: every worker has loaded the model (an empty body)'),
+          503: errorResponseSchema,
+        },
+      },
+    },
+    async (_request, reply: FastifyReply) => {
+      requireReady(app);
+      // vLLM answers no body at all; the typed reply would want the null its schema documents.
+      return reply.code(200).send();
     },
   );
 }

@@ -1,6 +1,5 @@
 import type { ChatMessage } from '../../../schemas/chat-message.js';
 import { errorResponseSchema } from '../../../schemas/error.js';
-import type { ScoreParameters } from '../../../schemas/score-parameters.js';
 import { type ScoreRequest, scoreRequestSchema } from '../../../schemas/score-request.js';
 import { type ScoreResponse, scoreResponseSchema } from '../../../schemas/score-response.js';
 import type { SequenceDone, SequenceSpec } from '../../scheduler/sequence-event.js';
@@ -9,9 +8,15 @@ import { chatPromptIds } from '../generation/chat-template.js';
 import { clientGeneration } from '../generation/client-generation.js';
 import { checkOutcome, finishedSequences } from '../generation/generation-outcome.js';
 import { checkContext, checkMaxNewTokens, checkPromptCount } from '../generation/prompt-limits.js';
-import { BEARER_OR_NONE } from '../http/bearer-or-none.js';
+import { HttpError } from '../http/http-error.js';
 import { type LoadedModel, requireModel } from '../model-service.js';
-import { type GenerationOptions, ignoredParameters, resolveGenerationOptions } from './score-parameters.js';
+import {
+  type GenerationOptions,
+  type GivenScoreParameters,
+  givenParameters,
+  ignoredParameters,
+  resolveGenerationOptions,
+} from './score-parameters.js';
 
 export interface ScoreRouteOptions {
   /** Most prompts in one request. */
@@ -21,7 +26,7 @@ export interface ScoreRouteOptions {
 }
 
 /** The three request forms, with where each keeps its prompts and parameters (for error messages). */
-type ScoreInput = { params?: ScoreParameters; paramsField: string } & (
+type ScoreInput = { params: GivenScoreParameters; paramsField: string } & (
   | { form: 'records' | 'list'; prompts: string[]; promptsField: string }
   | { form: 'chat'; conversation: ChatMessage[] }
 );
@@ -33,11 +38,11 @@ function readInput(body: ScoreRequest): ScoreInput {
       form: 'list',
       prompts: data,
       promptsField: 'input_data',
-      params: body.params,
+      params: givenParameters(body.params),
       paramsField: 'params',
     };
   }
-  const params = { params: data.parameters, paramsField: 'input_data.parameters' };
+  const params = { params: givenParameters(data.parameters), paramsField: 'input_data.parameters' };
   const input = data.input_string;
   if (input.every((item): item is string => typeof item === 'string')) {
     return { form: 'records', prompts: input, promptsField: 'input_data.input_string', ...params };
@@ -45,22 +50,40 @@ function readInput(body: ScoreRequest): ScoreInput {
   return { form: 'chat', conversation: input as ChatMessage[], ...params };
 }
 
-/** Each prompt as token ids, checked against the model's context with both numbers in the message. */
-function promptIdsOf(input: ScoreInput, model: LoadedModel, options: GenerationOptions, maxPrompts: number) {
+/**
+ * Each prompt as token ids with the tokens it may add, checked against the model's context with both numbers
+ * in the message. With `max_length` (prompt + new tokens, as Hugging Face counts it) each prompt gets what its
+ * own length leaves.
+ */
+function sequencesOf(
+  input: ScoreInput,
+  model: LoadedModel,
+  options: GenerationOptions,
+  maxPrompts: number,
+): { promptIds: number[]; maxNewTokens: number }[] {
   const context = model.config.contextTokens;
-  const maxNewTokens = options.stopping.maxNewTokens;
-  checkMaxNewTokens(`${input.paramsField}.max_new_tokens`, maxNewTokens, context);
+  const { maxLength } = options;
+  if (maxLength === undefined)
+    checkMaxNewTokens(`${input.paramsField}.max_new_tokens`, options.stopping.maxNewTokens, context);
+  const budget = (field: string, promptIds: number[]) => {
+    const maxNewTokens =
+      maxLength === undefined ? options.stopping.maxNewTokens : maxLength - promptIds.length;
+    if (maxNewTokens < 1) {
+      throw HttpError.badField(
+        `${input.paramsField}.max_length`,
+        `${maxLength} counts the prompt, and ${field} already has ${promptIds.length} tokens`,
+      );
+    }
+    checkContext(field, promptIds.length, maxNewTokens, context);
+    return { promptIds, maxNewTokens };
+  };
   if (input.form === 'chat') {
-    const ids = chatPromptIds(model.tokenizer, input.conversation);
-    checkContext('input_data.input_string', ids.length, maxNewTokens, context);
-    return [ids];
+    return [budget('input_data.input_string', chatPromptIds(model.tokenizer, input.conversation))];
   }
   checkPromptCount(input.promptsField, input.prompts.length, maxPrompts);
-  return input.prompts.map((prompt, index) => {
-    const ids = model.tokenizer.encode(prompt);
-    checkContext(`${input.promptsField}[${index}]`, ids.length, maxNewTokens, context);
-    return ids;
-  });
+  return input.prompts.map((prompt, index) =>
+    budget(`${input.promptsField}[${index}]`, model.tokenizer.encode(prompt)),
+  );
 }
 
 /** The answer in the shape of the request's form: one record, a bare list, or the chat output. */
@@ -82,7 +105,11 @@ export function registerScoreRoute(app: App, options: ScoreRouteOptions): void {
     {
       schema: {
         summary: 'Azure ML text generation: prompts (two forms) or one Llama-2 chat conversation',
-        security: BEARER_OR_NONE,
+        description:
+          'The Azure ML Llama-2 scoring contract. Form 1 (`input_data.input_string` + `parameters`) answers one ' +
+          'record keyed by prompt index; form 2 (a bare list + `params`) a bare list; a chat conversation as ' +
+          '`input_string` answers `{"output": ...}`. Unknown parameters are named in `x-ms-ignored-parameters`; ' +
+          '`null` means not given; `max_length` counts the prompt.',
         body: scoreRequestSchema,
         response: {
           200: scoreResponseSchema,
@@ -103,11 +130,11 @@ export function registerScoreRoute(app: App, options: ScoreRouteOptions): void {
       const ignored = ignoredParameters(input.params);
       if (ignored.length > 0) reply.header('x-ms-ignored-parameters', ignored.join(','));
       const generation = resolveGenerationOptions(input.params, model.config.generationDefaults);
-      const specs: SequenceSpec[] = promptIdsOf(input, model, generation, options.maxPrompts).map(
-        (promptIds) => ({
+      const specs: SequenceSpec[] = sequencesOf(input, model, generation, options.maxPrompts).map(
+        ({ promptIds, maxNewTokens }) => ({
           promptIds,
           sampling: generation.sampling,
-          stopping: generation.stopping,
+          stopping: { ...generation.stopping, maxNewTokens },
         }),
       );
 
