@@ -6,9 +6,13 @@ export interface ModelConfig {
   /** max_position_embeddings: prompt tokens + max_new_tokens must fit. */
   contextTokens: number;
   vocabSize: number;
-  numLayers: number;
-  numKeyValueHeads: number;
-  headDim: number;
+  /**
+   * The KV cache's shape where the configuration gives it (the graph's fixed dimensions win); the Llama-2-Onnx
+   * release carries no configuration, and its shape is known only from the graph.
+   */
+  numLayers?: number;
+  numKeyValueHeads?: number;
+  headDim?: number;
   /** config.json's torch_dtype ('float32', 'float16', …): the graph's float type before a session says. */
   torchDtype?: string;
   bosTokenId: number;
@@ -25,7 +29,10 @@ export interface ModelConfig {
   };
 }
 
-async function readJson(path: string, required: boolean): Promise<Record<string, unknown> | undefined> {
+export async function readJson(
+  path: string,
+  required: boolean,
+): Promise<Record<string, unknown> | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -40,7 +47,7 @@ async function readJson(path: string, required: boolean): Promise<Record<string,
   }
 }
 
-function positiveInt(config: Record<string, unknown>, key: string, path: string): number {
+export function positiveInt(config: Record<string, unknown>, key: string, path: string): number {
   const value = config[key];
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     throw new Error(`${path}: '${key}' must be a positive integer, got ${JSON.stringify(value)}`);
@@ -48,13 +55,24 @@ function positiveInt(config: Record<string, unknown>, key: string, path: string)
   return value;
 }
 
-function idList(value: unknown): number[] {
+export function idList(value: unknown): number[] {
   if (typeof value === 'number') return [value];
   if (Array.isArray(value)) return value.filter((v): v is number => typeof v === 'number');
   return [];
 }
 
-const optionalNumber = (value: unknown) => (typeof value === 'number' ? value : undefined);
+export const optionalNumber = (value: unknown) => (typeof value === 'number' ? value : undefined);
+
+/**
+ * `maxModelLen` bounds the context below the model's own (serve --max-model-len); longer than the model's is an
+ * error.
+ */
+export function boundedContext(modelContext: number, maxModelLen: number | undefined): number {
+  if (maxModelLen !== undefined && maxModelLen > modelContext) {
+    throw new Error(`max model length ${maxModelLen} exceeds the model's context of ${modelContext} tokens`);
+  }
+  return maxModelLen ?? modelContext;
+}
 
 /**
  * `maxModelLen` bounds the context below the model's own (serve --max-model-len): the KV cache, the
@@ -70,12 +88,8 @@ export async function readModelConfig(modelDir: string, maxModelLen?: number): P
     config.num_key_value_heads === undefined ? heads : positiveInt(config, 'num_key_value_heads', configPath);
   const eos = idList(generation.eos_token_id);
   const eosTokenIds = eos.length > 0 ? eos : idList(config.eos_token_id);
-  const modelContext = positiveInt(config, 'max_position_embeddings', configPath);
-  if (maxModelLen !== undefined && maxModelLen > modelContext) {
-    throw new Error(`max model length ${maxModelLen} exceeds the model's context of ${modelContext} tokens`);
-  }
   return {
-    contextTokens: maxModelLen ?? modelContext,
+    contextTokens: boundedContext(positiveInt(config, 'max_position_embeddings', configPath), maxModelLen),
     vocabSize: positiveInt(config, 'vocab_size', configPath),
     numLayers: positiveInt(config, 'num_hidden_layers', configPath),
     numKeyValueHeads: kvHeads,

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import type { KvDtype } from '../../engine/io-layout.js';
+import { readLayoutConfig } from '../../engine/layout-config.js';
 import { DEFAULT_MAX_BATCH_SIZE } from '../../engine/load-model.js';
 import {
   DEFAULT_MEMORY_SHARE,
@@ -11,7 +12,8 @@ import {
   modelFileBytes,
   planMemory,
 } from '../../engine/memory-plan.js';
-import { type ModelConfig, readModelConfig } from '../../engine/model-config.js';
+import type { ModelConfig } from '../../engine/model-config.js';
+import { findModelFiles, UnknownModelLayoutError } from '../../engine/model-files.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
 import { drain } from '../../server/drain.js';
 import { ServerMetrics } from '../../server/http/metrics.js';
@@ -87,7 +89,11 @@ export const SERVE_ENV = {
 
 const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also reads the environment variable shown)
   --model DIR                  MODEL_DIR                model directory (default: the model Azure ML mounted at
-                                                        $${AZUREML_MODEL_DIR} when set, else the demo model)
+                                                        $${AZUREML_MODEL_DIR} when set, else the demo model), in any of these layouts
+                                                        (README "Model directory": how fast each runs): optimum: model.onnx +
+                                                        config.json; optimum-merged: decoder_model_merged.onnx + config.json; genai:
+                                                        genai_config.json + model.onnx (GroupQueryAttention, int4); llama2-onnx:
+                                                        ONNX/LlamaV2_<variant>.onnx + tokenizer.model
   --served-model-name NAME     SERVED_MODEL_NAME        the model's name in /v1 responses (default: the model directory's name)
   --host H                     HOST                     listen address (default 127.0.0.1; 0.0.0.0 in containers)
   --port N                     PORT                     default ${DEFAULT_PORT}
@@ -151,11 +157,14 @@ async function memoryPlan(
 ) {
   let config: ModelConfig;
   try {
-    config = await readModelConfig(modelDir);
+    config = await readLayoutConfig(modelDir);
   } catch {
     // No plan: loading reports the unreadable config (logged, exit 1) as for any model that cannot load.
     return undefined;
   }
+  const { numLayers, numKeyValueHeads, headDim } = config;
+  // The Llama-2-Onnx release gives its KV shape only in the graph, and its cache grows as it goes: no plan.
+  if (numLayers === undefined || numKeyValueHeads === undefined || headDim === undefined) return undefined;
   const maxModelLen = intFlag(
     'max-model-len',
     values['max-model-len'],
@@ -166,8 +175,8 @@ async function memoryPlan(
   const kvDtype: KvDtype = config.torchDtype === 'float16' ? 'float16' : 'float32';
   try {
     const plan = planMemory({
-      weightsBytes: modelFileBytes(modelDir),
-      config,
+      weightsBytes: modelFileBytes(findModelFiles(modelDir).modelPath),
+      config: { numLayers, numKeyValueHeads, headDim },
       kvDtype,
       maxModelLen,
       maxBatchSize,
@@ -178,6 +187,16 @@ async function memoryPlan(
     return { ...plan, kvDtype };
   } catch (err) {
     if (err instanceof MemoryPlanError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** A --model directory that holds none of the layouts users have is a usage error, before anything starts. */
+function knownLayout(modelDir: string): void {
+  try {
+    findModelFiles(modelDir);
+  } catch (err) {
+    if (err instanceof UnknownModelLayoutError) throw new UsageError(`--model: ${err.message}`);
     throw err;
   }
 }
@@ -244,6 +263,7 @@ export const serveCommand: Command = {
     if (modelDir !== undefined && !statSync(modelDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new UsageError(`--model: no such directory '${modelDir}'`);
     }
+    if (modelDir !== undefined) knownLayout(modelDir);
     if (modelDir === undefined) {
       const demo = await ensureDemoModel();
       modelDir = demo.dir;
@@ -260,7 +280,12 @@ export const serveCommand: Command = {
         deviceIds,
         isolation,
         maxBatchSize: plan?.batch ?? maxBatchSize,
-        maxModelLen: plan?.maxModelLen,
+        // No plan (the Llama-2-Onnx release, whose KV shape only its graph gives): the flag bounds it still.
+        maxModelLen:
+          plan?.maxModelLen ??
+          (values['max-model-len'] === undefined
+            ? undefined
+            : intFlag('max-model-len', values['max-model-len'], 1, 1)),
         prefillChunkTokens,
         intraOpThreads,
       },
