@@ -15,7 +15,9 @@ import { CLI, REPO_ROOT } from './helpers/paths.js';
 
 const installed = CUDA_PROVIDER_LIBRARIES.every((lib) => existsSync(join(onnxRuntimeBinDir(), lib)));
 const skip = installed && 'the CUDA provider is installed here';
-const OFFLINE = { ...process.env, GLOBAL_AGENT_HTTPS_PROXY: 'http://127.0.0.1:9' };
+// Without the caller's ONNXRUNTIME_NODE_INSTALL (CI exports `skip` for npm ci): each test sets its own.
+const { ONNXRUNTIME_NODE_INSTALL: _callers, ...callerEnv } = process.env;
+const OFFLINE = { ...callerEnv, GLOBAL_AGENT_HTTPS_PROXY: 'http://127.0.0.1:9' };
 
 const installCudaProvider = (env: NodeJS.ProcessEnv) =>
   spawnSync('npm', ['run', '-s', 'install-cuda-provider'], {
