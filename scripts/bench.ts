@@ -378,7 +378,7 @@ async function main(): Promise<void> {
     );
   }
   log(`machine: ${run.machine.cpuModel}, ${cores} cores`);
-  // The sections other scripts own (int4 quality, large models, model layouts) stay.
+  // The sections other scripts own (int4 quality, large models) stay.
   const previous = existsSync(outFile) ? await readFile(outFile, 'utf8') : '';
   await writeFile(outFile, keepSections(renderBenchmarksMarkdown(run), previous));
   log(`wrote ${relative(process.cwd(), outFile) || outFile}`);

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { randomModelConfig } from '../src/modelgen/create-random-model.js';
 import type { LlamaGraphOptions } from '../src/modelgen/llama-graph.js';
 import { onnxGreedy, tinyRandomModel } from './helpers/models.js';
-import { greedyAloneAndBatched } from './helpers/worker-runs.js';
+import { greedyAloneAndBatched, startWorker } from './helpers/worker-runs.js';
 
 const PROMPTS = [
   'Hello',
@@ -26,7 +26,6 @@ test('float32: the engine reproduces a plain greedy loop over the same graph, ba
     provider: 'cpu',
     dtype: 'float32',
     kvCache: 'host',
-    // The host cache grows with its sequences: nothing reserved at load.
     kvCacheBytes: 0,
   });
   const session = await ort.InferenceSession.create(`${run.modelDir}/model.onnx`);
@@ -54,11 +53,7 @@ test('float16 graphs (Uint16Array tensors) run, batched as alone', async () => {
     assert.deepEqual(tokens.slice(0, 3), float32.alone[i]!.slice(0, 3));
 });
 
-test('a GroupQueryAttention graph (--attention gqa, right-padded rows) gives the tokens of the eager graph, batched as alone', async () => {
-  const [gqa, eager] = [
-    await engineGreedy({ attention: 'gqa', kvOutputs: 'present', fused: true }),
-    await engineGreedy({ fused: true }),
-  ];
-  assert.deepEqual(gqa.alone, eager.alone);
-  assert.deepEqual(gqa.batched, gqa.alone);
+test('a graph with a fixed-length shared KV buffer (GroupQueryAttention) is refused at load, with the reason', async () => {
+  const handle = startWorker(await tinyRandomModel({ graph: { attention: 'gqa' } }));
+  await assert.rejects(handle.ready, /past_key_values\.0\.key has a fixed past length of 1024/);
 });

@@ -80,7 +80,7 @@ test('webgpu device KV cache: prefill then decode = one pass, and the cache stay
       provider: 'webgpu',
       deviceId: 0,
       intraOpThreads: 1,
-      deviceOutputs: presentOutputNames(config.numLayers!),
+      deviceOutputs: presentOutputNames(config.numLayers),
     },
     () => {},
   );

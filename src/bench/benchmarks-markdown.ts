@@ -4,9 +4,6 @@ import type { BenchResult } from './load-generator.js';
 import { type LatencySummary, median } from './percentiles.js';
 
 /** A decode loop's shape: rows, the prompt they were prefilled with, and the steps timed after it. */
-/** The heading of BENCHMARKS.md's last section, written by scripts/bench-layouts.ts and kept by `npm run bench`. */
-export const LAYOUTS_SECTION = '## Model layouts';
-
 export interface StepShape {
   batch: number;
   promptTokens: number;

@@ -1,6 +1,5 @@
 /** The graph flags shared by the convert and create-random commands. */
 import { existsSync } from 'node:fs';
-import { MODEL_LAYOUTS, type ModelLayout } from '../engine/model-files.js';
 import { DEFAULT_INT4, type Int4Options } from '../modelgen/int4/matmul-nbits.js';
 import { type LlamaGraphOptions, SERVING_GRAPH } from '../modelgen/llama-graph.js';
 import { intFlag, oneOfFlag } from './command.js';
@@ -12,7 +11,6 @@ export const GRAPH_FLAGS = {
   attention: { type: 'string' },
   ops: { type: 'string' },
   'kv-outputs': { type: 'string' },
-  layout: { type: 'string' },
 } as const;
 
 /** What each graph flag does, for the commands' --help. */
@@ -22,37 +20,12 @@ export const GRAPH_HELP = [
   '  --logits last|all         logits of the last position only (default), or of every position',
   '  --kv-outputs new|present  new: each run returns only its own keys/values, which the server writes into',
   "                            its cache in place (default); present: past + new, Optimum's outputs",
-  '  --attention eager|gqa     eager: plain ops (default); gqa: com.microsoft GroupQueryAttention, rows',
-  '                            right-padded, as onnxruntime-genai writes it (needs --kv-outputs present)',
-  '  --layout L                optimum (default: model.onnx), optimum-merged (decoder_model_merged.onnx with',
-  '                            use_cache_branch), genai (GroupQueryAttention + genai_config.json) or',
-  '                            llama2-onnx (the microsoft/Llama-2-Onnx release); --attention and --kv-outputs',
-  '                            apply to optimum only',
+  '  --attention eager|gqa     eager: plain ops (default); gqa: com.microsoft GroupQueryAttention with a shared',
+  '                            past/present buffer (needs --kv-outputs present; the server refuses it)',
   '  --ops fused|plain         fused: ONNX Runtime SimplifiedLayerNormalization and RotaryEmbedding (default);',
   '                            plain: opset-17 ops only',
   '  --external-data           weights in model.onnx.data beside model.onnx (default: only above 1.5 GB)',
 ].join('\n');
-/**
- * --layout: which export to imitate (default optimum). The graph flags other than --dtype, --ops and --logits
- * shape the optimum layout only: the others fix their attention and outputs.
- */
-export function layoutFlag(values: {
-  layout?: string;
-  attention?: string;
-  'kv-outputs'?: string;
-  quantize?: string;
-}): ModelLayout {
-  const layout = oneOfFlag('layout', values.layout, MODEL_LAYOUTS, 'optimum');
-  if (layout === 'llama2-onnx' && values.quantize === 'int4') {
-    throw new UsageError('--quantize int4: the llama2-onnx layout has float16 and float32 graphs only');
-  }
-  for (const flag of ['attention', 'kv-outputs'] as const) {
-    if (layout !== 'optimum' && values[flag] !== undefined) {
-      throw new UsageError(`--${flag} applies to --layout optimum only, not ${layout}`);
-    }
-  }
-  return layout;
-}
 
 export function graphOptions(values: {
   dtype?: string;

@@ -147,8 +147,6 @@ export class HostKvCache implements KvCache {
     const feeds: Feeds = { [layout.attentionMask]: attentionMask };
     if (layout.positionIds)
       feeds[layout.positionIds] = int64Tensor(positions.flat(), [positions.length, positions[0]!.length]);
-    // A merged decoder's first run (nothing cached) takes the branch without past.
-    if (layout.useCacheBranch) feeds[layout.useCacheBranch] = new Tensor('bool', [block.width > 0], [1]);
     for (let layer = 0; layer < layout.numLayers; layer++) {
       feeds[layout.pastKeys[layer]!] = block.tensors[layer]!;
       feeds[layout.pastValues[layer]!] = block.tensors[layout.numLayers + layer]!;

@@ -1,5 +1,4 @@
 import type { InferenceSession } from 'onnxruntime-node';
-import type { GenaiDecoderNames } from './genai-config.js';
 import type { ModelConfig } from './model-config.js';
 
 export type KvDtype = 'float32' | 'float16';
@@ -26,21 +25,6 @@ export interface IoLayout {
   numLayers: number;
   kvHeads: number;
   headDim: number;
-  /** Optimum's merged decoder: the bool [1] input choosing the with-past branch (false while the past is empty). */
-  useCacheBranch?: string;
-  /**
-   * GroupQueryAttention graphs (onnxruntime-genai): a row's tokens must sit at positions 0..len-1 (GQA reads each
-   * row's length from the mask's row sum), present is [B, kv_heads, max(past, total), hd] with the run's K/V at
-   * each row's own positions, and several prompts are not prefilled in one run.
-   */
-  rightPadded: boolean;
-}
-
-export interface IoLayoutOptions {
-  /** The names genai_config.json declares; default Optimum's (found by pattern). */
-  names?: GenaiDecoderNames;
-  /** The graph attends through GroupQueryAttention (see IoLayout.rightPadded). */
-  groupQueryAttention: boolean;
 }
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
@@ -78,63 +62,32 @@ function tensorMetadata(list: readonly InferenceSession.ValueMetadata[], name: s
 function dimension(
   shape: ReadonlyArray<number | string> | undefined,
   axis: number,
-  fallback: number | undefined,
-  what: string,
+  fallback: number,
 ): number {
   const dim = shape?.[axis];
-  if (typeof dim === 'number' && dim > 0) return dim;
-  if (fallback === undefined)
-    throw new Error(`the graph's past has no fixed ${what} and no configuration gives it`);
-  return fallback;
-}
-
-/** The layers' names as genai_config.json declares them, checked against the session. */
-function declaredByLayer(
-  names: readonly string[],
-  keyName: (layer: number) => string,
-  valueName: (layer: number) => string,
-): { keys: string[]; values: string[] } {
-  const keys: string[] = [];
-  const values: string[] = [];
-  while (names.includes(keyName(keys.length)) && names.includes(valueName(keys.length))) {
-    values.push(valueName(keys.length));
-    keys.push(keyName(keys.length));
-  }
-  return { keys, values };
+  return typeof dim === 'number' && dim > 0 ? dim : fallback;
 }
 
 /** Reads the Optimum / onnxruntime-genai decoder layout from a session, with a clear error for anything else. */
-export function detectIoLayout(
-  session: InferenceSession,
-  config: ModelConfig,
-  options: IoLayoutOptions = { groupQueryAttention: false },
-): IoLayout {
+export function detectIoLayout(session: InferenceSession, config: ModelConfig): IoLayout {
   const inputs = session.inputNames;
   const outputs = session.outputNames;
-  const { names } = options;
-  const inputIds = names?.inputIds ?? 'input_ids';
-  const attentionMask = names?.attentionMask ?? 'attention_mask';
-  const logits = names?.logits ?? 'logits';
   const describe = () => `inputs [${inputs.join(', ')}], outputs [${outputs.join(', ')}]`;
-  for (const required of [inputIds, attentionMask]) {
+  for (const required of ['input_ids', 'attention_mask']) {
     if (!inputs.includes(required)) {
       throw new Error(`unsupported decoder graph: no input '${required}' (${describe()})`);
     }
   }
-  if (!outputs.includes(logits))
-    throw new Error(`unsupported decoder graph: no output '${logits}' (${describe()})`);
-  const past = names
-    ? declaredByLayer(inputs, names.pastKey, names.pastValue)
-    : byLayer(inputs, PAST, 'past_key_values');
-  const present = names
-    ? declaredByLayer(outputs, names.presentKey, names.presentValue)
-    : byLayer(outputs, PRESENT, 'present');
+  if (!outputs.includes('logits'))
+    throw new Error(`unsupported decoder graph: no output 'logits' (${describe()})`);
+  const past = byLayer(inputs, PAST, 'past_key_values');
+  const present = byLayer(outputs, PRESENT, 'present');
   const fresh = byLayer(outputs, NEW, 'new_key_values');
   if (past.keys.length === 0) {
     throw new Error(`unsupported decoder graph: no past_key_values.{i}.key|value inputs (${describe()})`);
   }
   // New K/V alone lets the engine keep its cache in place; prefer it when a graph has both.
-  const kvOutputs = fresh.keys.length > 0 && !options.groupQueryAttention ? 'new' : 'present';
+  const kvOutputs = fresh.keys.length > 0 ? 'new' : 'present';
   const returned = kvOutputs === 'new' ? fresh : present;
   if (returned.keys.length !== past.keys.length) {
     const what = kvOutputs === 'new' ? 'new_key_values' : 'present';
@@ -142,13 +95,7 @@ export function detectIoLayout(
       `the graph has ${past.keys.length} past_key_values layers but ${returned.keys.length} ${what} layers`,
     );
   }
-  const positionIds = names
-    ? names.positionIds
-    : inputs.includes('position_ids')
-      ? 'position_ids'
-      : undefined;
-  const useCacheBranch = inputs.includes('use_cache_branch') ? 'use_cache_branch' : undefined;
-  const known = new Set([inputIds, attentionMask, positionIds, useCacheBranch, ...past.keys, ...past.values]);
+  const known = new Set(['input_ids', 'attention_mask', 'position_ids', ...past.keys, ...past.values]);
   const unknown = inputs.filter((name) => !known.has(name));
   if (unknown.length > 0)
     throw new Error(`unsupported decoder graph: unexpected inputs [${unknown.join(', ')}]`);
@@ -167,20 +114,18 @@ export function detectIoLayout(
     throw new Error(`unsupported KV cache type ${kvDtype} (float32 or float16)`);
   }
   return {
-    inputIds,
-    attentionMask,
-    positionIds,
+    inputIds: 'input_ids',
+    attentionMask: 'attention_mask',
+    positionIds: inputs.includes('position_ids') ? 'position_ids' : undefined,
     pastKeys: past.keys,
     pastValues: past.values,
     kvOutputs,
     outputKeys: returned.keys,
     outputValues: returned.values,
-    logits,
+    logits: 'logits',
     kvDtype,
     numLayers: past.keys.length,
-    kvHeads: dimension(pastMeta?.shape, 1, config.numKeyValueHeads, 'number of key/value heads'),
-    headDim: dimension(pastMeta?.shape, 3, config.headDim, 'head size'),
-    useCacheBranch,
-    rightPadded: options.groupQueryAttention,
+    kvHeads: dimension(pastMeta?.shape, 1, config.numKeyValueHeads),
+    headDim: dimension(pastMeta?.shape, 3, config.headDim),
   };
 }

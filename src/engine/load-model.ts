@@ -1,20 +1,14 @@
-import type { InferenceSession } from 'onnxruntime-node';
-import type { DecoderRunner } from './decoder-runner.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createKvRowsSession, DeviceKvCache, presentOutputNames } from './device-kv-cache.js';
 import type { ExecutionProvider, ProviderChoice } from './execution-provider.js';
-import { readGenaiConfig } from './genai-config.js';
 import { HostKvCache } from './host-kv-cache.js';
 import { detectIoLayout, type IoLayout } from './io-layout.js';
 import type { KvCache } from './kv-cache.js';
-import { readLayoutConfig } from './layout-config.js';
-import { detectLlama2OnnxLayout, Llama2OnnxRunner } from './llama2-onnx-runner.js';
-import type { ModelConfig } from './model-config.js';
-import { modelFileMentions } from './model-file-scan.js';
-import { findModelFiles } from './model-files.js';
+import { type ModelConfig, readModelConfig } from './model-config.js';
 import { ModelRunner } from './model-runner.js';
 import { createSession, type SessionLog } from './session.js';
 import { SlotKvCache } from './slot-kv-cache.js';
-import { TurnTakingRunner } from './turn-taking-runner.js';
 
 /** Sequences decoded together in one step when the operator does not say. */
 export const DEFAULT_MAX_BATCH_SIZE = 16;
@@ -50,14 +44,14 @@ export interface ModelInfo {
 
 export interface LoadedModel {
   config: ModelConfig;
-  runner: DecoderRunner;
+  runner: ModelRunner;
   info: ModelInfo;
 }
 
 /**
- * Graphs that return only the new K/V, and GroupQueryAttention graphs, get the in-place slot cache (room for a
- * full batch: the batch loop prefills only into free room, so running and prefilling sequences together never
- * exceed it); Optimum graphs, which return the whole present, the host cache.
+ * Graphs that return only the new K/V get the in-place slot cache (room for a full batch: the batch loop
+ * prefills only into free room, so running and prefilling sequences together never exceed it); Optimum graphs,
+ * which return the whole present, the host cache.
  */
 export function createKvCache(
   layout: IoLayout,
@@ -65,109 +59,47 @@ export function createKvCache(
   contextTokens: number,
   provider: ExecutionProvider = 'cpu',
 ): KvCache {
-  return layout.kvOutputs === 'new' || layout.rightPadded
+  return layout.kvOutputs === 'new'
     ? new SlotKvCache(layout, maxBatchSize, contextTokens, { firstChunkPast: provider === 'webgpu' ? 1 : 0 })
     : new HostKvCache(layout);
 }
 
-function llama2OnnxModel(
-  session: InferenceSession,
-  config: ModelConfig,
-  provider: ExecutionProvider,
-): LoadedModel {
-  const layout = detectLlama2OnnxLayout(session);
-  return {
-    config,
-    runner: new Llama2OnnxRunner(session, layout),
-    info: {
-      maxContextTokens: config.contextTokens,
-      vocabSize: config.vocabSize,
-      provider,
-      dtype: layout.kvDtype,
-      kvCache: 'host',
-      // Its cache grows with each sequence: nothing reserved at load.
-      kvCacheBytes: 0,
-    },
-  };
-}
-
-/**
- * Optimum (plain or merged) and genai layouts: batched runs, or one sequence per run when rows cannot share one.
- * `deviceOutputs`: the session returns present as gpu-buffer tensors (WebGPU), kept there by DeviceKvCache.
- */
-async function decoderModel(
-  session: InferenceSession,
-  layout: IoLayout,
-  config: ModelConfig,
-  options: ModelLoadOptions,
-  provider: ExecutionProvider,
-  deviceOutputs: boolean,
-): Promise<LoadedModel> {
-  const rowsSession = deviceOutputs ? await createKvRowsSession(layout.kvDtype) : undefined;
-  const hostCache = () => (rowsSession ? new DeviceKvCache(layout, rowsSession) : new HostKvCache(layout));
-  // Without position_ids an eager graph numbers every row from the batch's past length: right only unpadded.
-  const turnTaking = layout.positionIds === undefined && !layout.rightPadded;
-  const cache = turnTaking
-    ? undefined
-    : rowsSession
-      ? hostCache()
-      : createKvCache(layout, options.maxBatchSize, config.contextTokens, provider);
-  const runner = cache
-    ? new ModelRunner(session, layout, cache)
-    : new TurnTakingRunner(
-        () => new ModelRunner(session, layout, hostCache()),
-        async () => {
-          await rowsSession?.release();
-          await session.release();
-        },
-      );
-  return {
-    config,
-    runner,
-    info: {
-      maxContextTokens: config.contextTokens,
-      vocabSize: config.vocabSize,
-      provider,
-      dtype: layout.kvDtype,
-      kvCache: deviceOutputs ? 'device' : 'host',
-      kvCacheBytes: cache?.reservedBytes ?? 0,
-    },
-  };
-}
-
-/** A model directory in any layout users have (see model-files.ts) → a session and a runner to match. */
+/** A model directory → a session with its I/O layout detected and a KV cache to match. */
 export async function loadModel(options: ModelLoadOptions, log: SessionLog): Promise<LoadedModel> {
-  const files = findModelFiles(options.modelDir);
-  const config = await readLayoutConfig(options.modelDir, options.maxModelLen, files);
-  const genai = files.layout === 'genai' ? await readGenaiConfig(options.modelDir) : undefined;
-  const groupQueryAttention =
-    files.layout !== 'llama2-onnx' && modelFileMentions(files.modelPath, 'GroupQueryAttention');
-  // On WebGPU, an Optimum graph returning present keeps its KV cache on the device (DeviceKvCache); the
-  // right-padded (GroupQueryAttention) and Llama-2-Onnx caches are written on the host.
-  const keepsPresentOnDevice =
-    (files.layout === 'optimum' || files.layout === 'optimum-merged') &&
-    !groupQueryAttention &&
-    config.numLayers !== undefined;
+  const config = await readModelConfig(options.modelDir, options.maxModelLen);
+  const modelPath = join(options.modelDir, 'model.onnx');
+  if (!existsSync(modelPath)) throw new Error(`no model.onnx in ${options.modelDir}`);
   // A worker shares the cores with the thread it reports to: its ONNX Runtime threads do not spin between runs.
+  // On WebGPU, a graph returning present keeps its KV cache on the device (DeviceKvCache).
+  const deviceOutputs = presentOutputNames(config.numLayers);
   const { session, provider, ...created } = await createSession(
-    files.modelPath,
-    {
-      ...options,
-      spinBetweenRuns: false,
-      deviceOutputs: keepsPresentOnDevice ? presentOutputNames(config.numLayers!) : [],
-    },
+    modelPath,
+    { ...options, spinBetweenRuns: false, deviceOutputs },
     log,
   );
   try {
-    if (files.layout === 'llama2-onnx') return llama2OnnxModel(session, config, provider);
-    const layout = detectIoLayout(session, config, { names: genai?.names, groupQueryAttention });
+    const layout = detectIoLayout(session, config);
     if (provider === 'webgpu' && !created.deviceOutputs) {
       log(
         'info',
-        'the KV cache stays on the host (only an Optimum graph returning present keeps it on the GPU)',
+        'the graph returns new_key_values: its KV cache stays on the host (present outputs would keep it on the GPU)',
       );
     }
-    return await decoderModel(session, layout, config, options, provider, created.deviceOutputs);
+    const cache = created.deviceOutputs
+      ? new DeviceKvCache(layout, await createKvRowsSession(layout.kvDtype))
+      : createKvCache(layout, options.maxBatchSize, config.contextTokens, provider);
+    return {
+      config,
+      runner: new ModelRunner(session, layout, cache),
+      info: {
+        maxContextTokens: config.contextTokens,
+        vocabSize: config.vocabSize,
+        provider,
+        dtype: layout.kvDtype,
+        kvCache: created.deviceOutputs ? 'device' : 'host',
+        kvCacheBytes: cache.reservedBytes,
+      },
+    };
   } catch (err) {
     await session.release();
     throw err;

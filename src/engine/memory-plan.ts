@@ -5,6 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import { join } from 'node:path';
 import type { KvDtype } from './io-layout.js';
 import type { ModelConfig } from './model-config.js';
 import { kvRowCapacity } from './slot-kv-cache.js';
@@ -16,7 +17,7 @@ export class MemoryPlanError extends Error {
 export interface MemoryPlanInput {
   /** Bytes of the model's files, loaded by each worker. */
   weightsBytes: number;
-  config: Required<Pick<ModelConfig, 'numLayers' | 'numKeyValueHeads' | 'headDim'>>;
+  config: Pick<ModelConfig, 'numLayers' | 'numKeyValueHeads' | 'headDim'>;
   kvDtype: KvDtype;
   /** Longest sequence (prompt + new tokens) served. */
   maxModelLen: number;
@@ -112,10 +113,10 @@ export function describePlan(plan: MemoryPlan, kvDtype: KvDtype): string {
   );
 }
 
-/** Bytes of the decoder graph (model.onnx, or the layout's, see model-files.ts) and its external data. */
-export function modelFileBytes(modelPath: string): number {
-  return [modelPath, `${modelPath}.data`, `${modelPath}_data`].reduce(
-    (sum, path) => sum + (statSync(path, { throwIfNoEntry: false })?.size ?? 0),
+/** Bytes of model.onnx and its external data. */
+export function modelFileBytes(modelDir: string): number {
+  return ['model.onnx', 'model.onnx.data', 'model.onnx_data'].reduce(
+    (sum, name) => sum + (statSync(join(modelDir, name), { throwIfNoEntry: false })?.size ?? 0),
     0,
   );
 }

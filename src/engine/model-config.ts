@@ -6,13 +6,9 @@ export interface ModelConfig {
   /** max_position_embeddings: prompt tokens + max_new_tokens must fit. */
   contextTokens: number;
   vocabSize: number;
-  /**
-   * The KV cache's shape where the configuration gives it (the graph's fixed dimensions win); the Llama-2-Onnx
-   * release carries no configuration, and its shape is known only from the graph.
-   */
-  numLayers?: number;
-  numKeyValueHeads?: number;
-  headDim?: number;
+  numLayers: number;
+  numKeyValueHeads: number;
+  headDim: number;
   /** config.json's torch_dtype ('float32', 'float16', …): the graph's float type before a session says. */
   torchDtype?: string;
   bosTokenId: number;
@@ -29,10 +25,7 @@ export interface ModelConfig {
   };
 }
 
-export async function readJson(
-  path: string,
-  required: boolean,
-): Promise<Record<string, unknown> | undefined> {
+async function readJson(path: string, required: boolean): Promise<Record<string, unknown> | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -47,7 +40,7 @@ export async function readJson(
   }
 }
 
-export function positiveInt(config: Record<string, unknown>, key: string, path: string): number {
+function positiveInt(config: Record<string, unknown>, key: string, path: string): number {
   const value = config[key];
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     throw new Error(`${path}: '${key}' must be a positive integer, got ${JSON.stringify(value)}`);
@@ -55,24 +48,13 @@ export function positiveInt(config: Record<string, unknown>, key: string, path: 
   return value;
 }
 
-export function idList(value: unknown): number[] {
+function idList(value: unknown): number[] {
   if (typeof value === 'number') return [value];
   if (Array.isArray(value)) return value.filter((v): v is number => typeof v === 'number');
   return [];
 }
 
-export const optionalNumber = (value: unknown) => (typeof value === 'number' ? value : undefined);
-
-/**
- * `maxModelLen` bounds the context below the model's own (serve --max-model-len); longer than the model's is an
- * error.
- */
-export function boundedContext(modelContext: number, maxModelLen: number | undefined): number {
-  if (maxModelLen !== undefined && maxModelLen > modelContext) {
-    throw new Error(`max model length ${maxModelLen} exceeds the model's context of ${modelContext} tokens`);
-  }
-  return maxModelLen ?? modelContext;
-}
+const optionalNumber = (value: unknown) => (typeof value === 'number' ? value : undefined);
 
 /**
  * `maxModelLen` bounds the context below the model's own (serve --max-model-len): the KV cache, the
@@ -88,8 +70,12 @@ export async function readModelConfig(modelDir: string, maxModelLen?: number): P
     config.num_key_value_heads === undefined ? heads : positiveInt(config, 'num_key_value_heads', configPath);
   const eos = idList(generation.eos_token_id);
   const eosTokenIds = eos.length > 0 ? eos : idList(config.eos_token_id);
+  const modelContext = positiveInt(config, 'max_position_embeddings', configPath);
+  if (maxModelLen !== undefined && maxModelLen > modelContext) {
+    throw new Error(`max model length ${maxModelLen} exceeds the model's context of ${modelContext} tokens`);
+  }
   return {
-    contextTokens: boundedContext(positiveInt(config, 'max_position_embeddings', configPath), maxModelLen),
+    contextTokens: maxModelLen ?? modelContext,
     vocabSize: positiveInt(config, 'vocab_size', configPath),
     numLayers: positiveInt(config, 'num_hidden_layers', configPath),
     numKeyValueHeads: kvHeads,

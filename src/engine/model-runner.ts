@@ -1,5 +1,4 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { DecoderRunner } from './decoder-runner.js';
 import { float16ToFloat32 } from './float16.js';
 import type { IoLayout } from './io-layout.js';
 import { type Feeds, int64Tensor, type KvCache, type Outputs } from './kv-cache.js';
@@ -11,7 +10,7 @@ import { leftPadded } from './prefill-rows.js';
  * released, and the cache's rows follow. It returns float32 logits of each sequence's last position; what to
  * do with them is the caller's.
  */
-export class ModelRunner implements DecoderRunner {
+export class ModelRunner {
   private readonly cache: KvCache;
   private readonly session: InferenceSession;
   private readonly layout: IoLayout;
@@ -38,12 +37,6 @@ export class ModelRunner implements DecoderRunner {
     ids: readonly string[],
     chunks: readonly (readonly number[])[],
   ): Promise<Float32Array[]> {
-    if (ids.length > 1 && this.layout.rightPadded) {
-      // GroupQueryAttention would need the rows right-padded and all-position logits: one run each instead.
-      const logits: Float32Array[] = [];
-      for (const [i, id] of ids.entries()) logits.push(await this.prefill(id, chunks[i]!));
-      return logits;
-    }
     const counts = chunks.map((chunk) => chunk.length);
     const outputs = await this.run(this.cache.prefillFeeds(ids, counts), leftPadded(chunks));
     this.cache.afterPrefill(ids, counts, outputs);

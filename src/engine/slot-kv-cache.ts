@@ -48,12 +48,7 @@ export interface SlotKvCacheOptions {
 }
 
 /**
- * The cache for graphs that return only the new positions' K/V (new_key_values), and for GroupQueryAttention
- * graphs (layout.rightPadded), which return present: GQA reads each row's length from the mask's row sum and
- * appends the run's K/V at that length, so the same feeds serve it, and the new K/V are read from present at
- * each row's own positions (ONNX Runtime copies the past into present inside GQA and onnxruntime-node copies
- * present out: two passes over the rows' capacity per step, against none for new_key_values; measured in
- * BENCHMARKS.md, "Model layouts"). One buffer per layer for
+ * The cache for graphs that return only the new positions' K/V (new_key_values): one buffer per layer for
  * keys and one for values, allocated once per worker for every row at the full context ([rows, kvHeads, cap,
  * headDim] with `cap` the current row capacity; pages are committed only as rows fill). Running sequences
  * occupy rows 0..B-1, right-padded (a sequence's tokens at positions 0..len-1), and a decode step passes the
@@ -146,15 +141,10 @@ export class SlotKvCache implements KvCache {
     const { width, pads } = leftPads(counts);
     const writes = ids.map((id, i) => {
       const row = this.rowOf(id);
-      const at = this.lengths[row]!;
-      // present (GroupQueryAttention): the run's K/V sit at the row's own positions after its past.
-      return { row, at, skip: this.layout.rightPadded ? at : pads[i]!, count: counts[i]! };
+      return { row, at: this.lengths[row]!, skip: pads[i]!, count: counts[i]! };
     });
-    // The outputs' width: new K/V, this run's alone; present, the past fed (its own row, if any) and this run.
-    const pastWidth = writes[0]!.at === 0 ? 0 : this.cap;
-    const outputWidth = this.layout.rightPadded ? pastWidth + width : width;
     this.reserve(Math.max(...writes.map(({ at, count }) => at + count)));
-    this.write(outputs, outputWidth, writes);
+    this.write(outputs, width, writes);
     for (const { row, at, count } of writes) this.lengths[row] = at + count;
   }
 
@@ -203,13 +193,11 @@ export class SlotKvCache implements KvCache {
 
   afterDecode(outputs: Outputs): void {
     const lengths = this.lengths.slice(0, this.running);
-    const present = this.layout.rightPadded;
-    const outputWidth = present ? this.cap + 1 : 1;
     this.reserve(Math.max(...lengths) + 1);
     this.write(
       outputs,
-      outputWidth,
-      lengths.map((at, row) => ({ row, at, skip: present ? at : 0, count: 1 })),
+      1,
+      lengths.map((at, row) => ({ row, at, skip: 0, count: 1 })),
     );
     for (let row = 0; row < this.running; row++) this.lengths[row]!++;
   }

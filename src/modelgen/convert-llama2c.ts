@@ -24,7 +24,6 @@ export async function convertLlama2c(options: ConvertLlama2cOptions): Promise<Mo
     weights: inMemorySource(weights),
     vocab,
     graph: options.graph ?? SERVING_GRAPH,
-    layout: options.layout,
     eosTokenIds: LLAMA2C_EOS,
     externalData: options.externalData,
     onProgress: options.onProgress,

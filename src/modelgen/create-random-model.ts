@@ -1,5 +1,4 @@
 /** A seeded random-weight Llama model directory from a preset: the demo model, test and bench models. */
-
 import { defaultLlama2Vocab } from '../tokenizer/default-vocab.js';
 import { type LlamaConfig, PRESETS, type PresetName } from './llama-config.js';
 import { SERVING_GRAPH } from './llama-graph.js';
@@ -39,7 +38,6 @@ export async function createRandomModel(options: CreateRandomOptions): Promise<M
     weights: randomWeightSource(config, options.seed ?? DEFAULT_SEED),
     vocab,
     graph: options.graph ?? SERVING_GRAPH,
-    layout: options.layout,
     externalData: options.externalData,
     onProgress: options.onProgress,
   });

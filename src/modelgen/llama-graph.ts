@@ -3,7 +3,7 @@
  * past_key_values.{i}.key|value → logits, present.{i}.key|value). Weights come from a WeightSource and are
  * read only when the model is written.
  */
-import type { AttentionVariant, FixedWidthCache } from './attention/attention-variant.js';
+import type { AttentionVariant } from './attention/attention-variant.js';
 import { eagerAttention } from './attention/eager-attention.js';
 import { groupQueryAttention } from './attention/group-query-attention.js';
 import { fusedRope, plainRope } from './attention/rope-graph.js';
@@ -13,9 +13,9 @@ import { layerPrefix, transpose, type WeightSource } from './llama-weights.js';
 import { floatTensorBytes } from './onnx/float-tensor.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import { DataType, type DataTypeCode } from './onnx/onnx-proto.js';
-import { castTo, dimOf } from './onnx/ops.js';
+import { castTo } from './onnx/ops.js';
 
-/** 'eager': plain ops, growing KV cache (Optimum). 'gqa': com.microsoft GroupQueryAttention, right-padded rows (onnxruntime-genai). */
+/** 'eager': plain ops, growing KV cache (Optimum). 'gqa': com.microsoft GroupQueryAttention, shared fixed-size KV buffer (onnxruntime-genai). */
 export type AttentionKind = 'eager' | 'gqa';
 
 export interface LlamaGraphOptions {
@@ -32,17 +32,6 @@ export interface LlamaGraphOptions {
    * that keeps the cache in place: a step then neither concatenates nor returns the whole cache.
    */
   kvOutputs?: KvOutputs;
-  /**
-   * false: no past_key_values inputs; present = this run's K/V (Optimum's decoder_model.onnx, the first-run
-   * branch of a merged decoder). Eager attention only.
-   */
-  past?: boolean;
-  /**
-   * false: no position_ids input. Eager attention: positions past_length + 0..S-1 for every row, as older Optimum
-   * exports traced them (right only for unpadded rows); GroupQueryAttention: rotary inside the kernel, positions
-   * from the attention mask's row sums (as the onnxruntime-genai builder writes it).
-   */
-  positionIds?: boolean;
   /**
    * Every linear layer (attention, MLP, LM head) as com.microsoft MatMulNBits with 4-bit block-quantized
    * weights; the embedding stays float (a Gather reads only the rows it needs). Absent: float MatMul.
@@ -69,77 +58,15 @@ function floatTypeOf(dtype: WeightDtype): DataTypeCode {
   return dtype === 'float16' ? DataType.FLOAT16 : DataType.FLOAT;
 }
 
-/** Positions past_length + 0..S−1 for every row, [B, S]: what a graph without position_ids computes. */
-function positionsFromPastLength(g: GraphBuilder, inputIds: string, attentionMask: string): string {
-  return g.scope('positions', () => {
-    const total = g.op('Squeeze', [dimOf(g, attentionMask, 1)]);
-    const past = g.op('Sub', [total, g.op('Squeeze', [dimOf(g, inputIds, 1)])]);
-    const range = g.op('Unsqueeze', [g.op('Range', [past, total, g.int64([1], [])]), g.int64([0])]);
-    return g.op('Expand', [range, g.op('Shape', [inputIds])]);
-  });
-}
-
-/** The Optimum decoder inputs: input_ids, attention_mask and (unless told otherwise) position_ids. */
-function optimumInputs(g: GraphBuilder, options: LlamaGraphOptions): DecoderInputs {
-  const inputIds = g.input('input_ids', DataType.INT64, ['batch_size', 'sequence_length']);
-  const attentionMask = g.input('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']);
-  if (options.positionIds === false) {
-    const derived =
-      options.attention === 'gqa' ? undefined : positionsFromPastLength(g, inputIds, attentionMask);
-    return { inputIds, attentionMask, positionIds: derived };
-  }
-  const positionIds = g.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length']);
-  return { inputIds, attentionMask, positionIds };
-}
-
 export function buildLlamaGraph(config: LlamaConfig, weights: WeightSource, options: LlamaGraphOptions = {}) {
-  const g = new GraphBuilder('llama');
-  const floatType = floatTypeOf(options.dtype ?? 'float32');
-  const inputs = optimumInputs(g, options);
-  const logitsLength = options.logits === 'last' ? 1 : 'sequence_length';
-  g.output('logits', floatType, ['batch_size', logitsLength, config.vocabSize]);
-  const attentionKind = options.attention ?? 'eager';
-  if (options.kvOutputs === 'new' && attentionKind !== 'eager') {
-    throw new Error("kvOutputs 'new' needs eager attention (GroupQueryAttention returns present)");
-  }
-  buildDecoder(g, config, weights, {
-    ...options,
-    inputs,
-    attention: ATTENTION[attentionKind],
-    logitsOutput: 'logits',
-  });
-  return g;
-}
-
-/** Where a decoder's token ids, mask and positions come from (graph inputs, or values derived from them). */
-export interface DecoderInputs {
-  inputIds: string;
-  attentionMask: string;
-  /** Absent: the attention derives positions itself (GroupQueryAttention with rotary inside). */
-  positionIds?: string;
-}
-
-export interface DecoderOptions extends Omit<LlamaGraphOptions, 'attention'> {
-  inputs: DecoderInputs;
-  attention: AttentionVariant;
-  fixedWidthCache?: FixedWidthCache;
-  /** The name of the value holding the logits (declared as an output by the caller). */
-  logitsOutput: string;
-}
-
-/**
- * The decoder body into `g`: embedding, layers, final norm and LM head, from inputs the caller declared, with
- * the attention variant declaring the cache inputs and outputs. Returns g.
- */
-export function buildDecoder(
-  g: GraphBuilder,
-  config: LlamaConfig,
-  weights: WeightSource,
-  options: DecoderOptions,
-): GraphBuilder {
   validateLlamaConfig(config);
   const floatType = floatTypeOf(options.dtype ?? 'float32');
-  const { inputIds, attentionMask, positionIds } = options.inputs;
+  const g = new GraphBuilder('llama');
+  const inputIds = g.input('input_ids', DataType.INT64, ['batch_size', 'sequence_length']);
+  const attentionMask = g.input('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']);
+  const positionIds = g.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length']);
+  const logitsLength = options.logits === 'last' ? 1 : 'sequence_length';
+  g.output('logits', floatType, ['batch_size', logitsLength, config.vocabSize]);
 
   const vector = (name: string) =>
     g.initializer(name, floatType, [config.hiddenSize], () =>
@@ -185,19 +112,15 @@ export function buildDecoder(
 
   // Left padding gives position −1 (cumsum(mask) − 1) to pad tokens; their outputs are unused, but
   // RotaryEmbedding rejects negative positions, so clamp them to 0.
-  const positions = positionIds === undefined ? undefined : g.op('Max', [positionIds, g.int64([0], [])]);
+  const positions = g.op('Max', [positionIds, g.int64([0], [])]);
   const context = { config, floatType, inputIds, attentionMask, positionIds: positions };
-  const rope =
-    positions === undefined
-      ? undefined
-      : (options.fused ? fusedRope : plainRope)(g, { ...context, positionIds: positions });
-  const attention = options.attention.prepare(g, {
-    ...context,
-    rope,
-    newKeyValues: options.kvOutputs === 'new',
-    past: options.past ?? true,
-    fixedWidthCache: options.fixedWidthCache,
-  });
+  const rope = (options.fused ? fusedRope : plainRope)(g, context);
+  const attentionKind = options.attention ?? 'eager';
+  const newKeyValues = options.kvOutputs === 'new';
+  if (newKeyValues && attentionKind !== 'eager') {
+    throw new Error("kvOutputs 'new' needs eager attention (gqa has its own shared past/present buffer)");
+  }
+  const attention = ATTENTION[attentionKind].prepare(g, { ...context, rope, newKeyValues });
   const h = config.hiddenSize;
   const kvWidth = (config.numKvHeads * h) / config.numHeads;
   const ffn = config.intermediateSize;
@@ -224,6 +147,6 @@ export function buildDecoder(
   }
   const finalNorm = rmsNorm(hidden, 'model.norm.weight');
   const lmHead = config.tieWordEmbeddings ? embedName : 'lm_head.weight';
-  linear(finalNorm, lmHead, config.vocabSize, h, options.logitsOutput);
+  linear(finalNorm, lmHead, config.vocabSize, h, 'logits');
   return g;
 }

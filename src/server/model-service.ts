@@ -1,8 +1,7 @@
 import { basename, resolve } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ProviderChoice } from '../engine/execution-provider.js';
-import { readLayoutConfig } from '../engine/layout-config.js';
-import type { ModelConfig } from '../engine/model-config.js';
+import { type ModelConfig, readModelConfig } from '../engine/model-config.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import type { SchedulerMetrics } from '../scheduler/scheduler-metrics.js';
 import { WorkerPool } from '../scheduler/worker-pool.js';
@@ -87,7 +86,7 @@ export class ModelService implements ServedModel {
     );
     this.scheduler = new Scheduler(this.pool, options.maxBatchSize, metrics);
     const host = Promise.all([
-      readLayoutConfig(options.modelDir, options.maxModelLen),
+      readModelConfig(options.modelDir, options.maxModelLen),
       loadTokenizer(options.modelDir),
     ]).then(([config, tokenizer]) => {
       this.host = { config, tokenizer };

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { DecoderRunner } from '../engine/decoder-runner.js';
 import type { GenerationRequest } from '../engine/generation-params.js';
 import type { ModelConfig } from '../engine/model-config.js';
+import type { ModelRunner } from '../engine/model-runner.js';
 import { contextOverflow, vocabularyViolation } from '../engine/request-limits.js';
 import { Sequence } from '../engine/sequence.js';
 import type { CancelReason, FinishReason, SequenceError } from '../engine/sequence-result.js';
@@ -40,7 +40,7 @@ interface Held {
  * once. Each sequence's phase lives in its `Held` alone; the runner keeps the KV cache in step with it.
  */
 export class BatchLoop {
-  private readonly runner: DecoderRunner;
+  private readonly runner: ModelRunner;
   private readonly config: ModelConfig;
   private readonly tokenizer: Tokenizer;
   private readonly options: Pick<WorkerOptions, 'maxBatchSize' | 'prefillChunkTokens'>;
@@ -53,7 +53,7 @@ export class BatchLoop {
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
-    runner: DecoderRunner,
+    runner: ModelRunner,
     config: ModelConfig,
     tokenizer: Tokenizer,
     options: Pick<WorkerOptions, 'maxBatchSize' | 'prefillChunkTokens'>,

@@ -27,10 +27,10 @@ export interface ServedAidreams {
   references: GreedyReference[];
 }
 
-/** Call only when the fixtures are present (see fixturesMissing). Default: the Optimum-layout conversion. */
-export async function servedAidreams(modelDir?: string): Promise<ServedAidreams> {
+/** Call only when the fixtures are present (see fixturesMissing). */
+export async function servedAidreams(): Promise<ServedAidreams> {
   return {
-    server: await startServer({ modelDir: modelDir ?? (await convertedAidreams()) }),
+    server: await startServer({ modelDir: await convertedAidreams() }),
     references: aidreamsGreedyReference(),
   };
 }

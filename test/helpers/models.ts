@@ -9,7 +9,6 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { float16ToFloat32 } from '../../src/engine/float16.js';
-import type { ModelLayout } from '../../src/engine/model-files.js';
 import { argmax } from '../../src/engine/sampler.js';
 import { convertLlama2c } from '../../src/modelgen/convert-llama2c.js';
 import { type CreateRandomOptions, createRandomModel } from '../../src/modelgen/create-random-model.js';
@@ -64,15 +63,14 @@ async function cachedModel(
   return dir;
 }
 
-/** aidreams260K (the llama2.c fixture) converted to a model directory, in the Optimum layout unless told. */
-export function convertedAidreams(graph: LlamaGraphOptions = {}, layout?: ModelLayout): Promise<string> {
-  return cachedModel(`aidreams260K${layout ? `-${layout}` : ''}`, graph, (outDir) =>
+/** aidreams260K (the llama2.c fixture) converted to a model directory. */
+export function convertedAidreams(graph: LlamaGraphOptions = {}): Promise<string> {
+  return cachedModel('aidreams260K', graph, (outDir) =>
     convertLlama2c({
       checkpoint: fixture('aidreams260K', 'model.bin'),
       tokenizer: fixture('aidreams260K', 'tokenizer.bin'),
       outDir,
       graph,
-      layout,
     }),
   );
 }

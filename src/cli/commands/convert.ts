@@ -7,7 +7,6 @@ import {
   GRAPH_FLAGS,
   GRAPH_HELP,
   graphOptions,
-  layoutFlag,
   QUANTIZE_FLAGS,
   QUANTIZE_HELP,
   quantizeOption,
@@ -76,13 +75,11 @@ export const convertCommand: Command = {
         }
       }
     };
-    const layout = layoutFlag(values);
     const graph = { ...graphOptions(values), int4: quantizeOption(values) };
     // Everything about how the model is written; --quantize belongs here.
     const write: ModelWriteOptions = {
       outDir: requireFlag('out', values.out),
       graph,
-      layout,
       externalData: values['external-data'] || undefined,
     };
     let written: ModelDirectory;

@@ -6,7 +6,6 @@ import {
   GRAPH_FLAGS,
   GRAPH_HELP,
   graphOptions,
-  layoutFlag,
   QUANTIZE_FLAGS,
   QUANTIZE_HELP,
   quantizeOption,
@@ -53,14 +52,12 @@ export const createRandomCommand: Command = {
     const preset = requireFlag('preset', values.preset);
     if (!isPresetName(preset))
       throw new UsageError(`--preset must be one of ${PRESET_NAMES}, got '${preset}'`);
-    const layout = layoutFlag(values);
     const graph = { ...graphOptions(values), int4: quantizeOption(values) };
     const outDir = requireFlag('out', values.out);
     const options = {
       preset,
       outDir,
       graph,
-      layout,
       seed: intFlag('seed', values.seed, DEFAULT_SEED, 0, 2 ** 32 - 1),
       layers: values.layers === undefined ? undefined : intFlag('layers', values.layers, 1, 1, 1000),
       tokenizer: values.tokenizer === undefined ? undefined : existingFile('tokenizer', values.tokenizer),

@@ -1,6 +1,5 @@
 import { GREEDY, type SamplingParams } from '../../engine/generation-params.js';
-import { readLayoutConfig } from '../../engine/layout-config.js';
-import type { ModelConfig } from '../../engine/model-config.js';
+import { type ModelConfig, readModelConfig } from '../../engine/model-config.js';
 import { contextOverflow, DEFAULT_MAX_NEW_TOKENS } from '../../engine/request-limits.js';
 import type { SequenceResult } from '../../engine/sequence-result.js';
 import { loadTokenizer } from '../../tokenizer/load.js';
@@ -78,7 +77,7 @@ export const generateCommand: Command = {
     const modelDir = directoryFlag('model', values.model);
     const prompt = requireFlag('prompt', values.prompt);
     const provider = providerFlag(values.provider);
-    const [config, tokenizer] = await Promise.all([readLayoutConfig(modelDir), loadTokenizer(modelDir)]);
+    const [config, tokenizer] = await Promise.all([readModelConfig(modelDir), loadTokenizer(modelDir)]);
     const maxNewTokens = intFlag(
       'max-new-tokens',
       values['max-new-tokens'],

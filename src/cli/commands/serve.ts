@@ -2,7 +2,6 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import type { KvDtype } from '../../engine/io-layout.js';
-import { readLayoutConfig } from '../../engine/layout-config.js';
 import { DEFAULT_MAX_BATCH_SIZE } from '../../engine/load-model.js';
 import {
   DEFAULT_MEMORY_SHARE,
@@ -12,8 +11,7 @@ import {
   modelFileBytes,
   planMemory,
 } from '../../engine/memory-plan.js';
-import type { ModelConfig } from '../../engine/model-config.js';
-import { findModelFiles, UnknownModelLayoutError } from '../../engine/model-files.js';
+import { type ModelConfig, readModelConfig } from '../../engine/model-config.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../../server/build-server.js';
 import { drain } from '../../server/drain.js';
 import { ServerMetrics } from '../../server/http/metrics.js';
@@ -89,11 +87,7 @@ export const SERVE_ENV = {
 
 const USAGE = `llama-endpoint serve [--model DIR] [options]   (every flag also reads the environment variable shown)
   --model DIR                  MODEL_DIR                model directory (default: the model Azure ML mounted at
-                                                        $${AZUREML_MODEL_DIR} when set, else the demo model), in any of these layouts
-                                                        (README "Model directory": how fast each runs): optimum: model.onnx +
-                                                        config.json; optimum-merged: decoder_model_merged.onnx + config.json; genai:
-                                                        genai_config.json + model.onnx (GroupQueryAttention, int4); llama2-onnx:
-                                                        ONNX/LlamaV2_<variant>.onnx + tokenizer.model
+                                                        $${AZUREML_MODEL_DIR} when set, else the demo model)
   --served-model-name NAME     SERVED_MODEL_NAME        the model's name in /v1 responses (default: the model directory's name)
   --host H                     HOST                     listen address (default 127.0.0.1; 0.0.0.0 in containers)
   --port N                     PORT                     default ${DEFAULT_PORT}
@@ -157,14 +151,11 @@ async function memoryPlan(
 ) {
   let config: ModelConfig;
   try {
-    config = await readLayoutConfig(modelDir);
+    config = await readModelConfig(modelDir);
   } catch {
     // No plan: loading reports the unreadable config (logged, exit 1) as for any model that cannot load.
     return undefined;
   }
-  const { numLayers, numKeyValueHeads, headDim } = config;
-  // The Llama-2-Onnx release gives its KV shape only in the graph, and its cache grows as it goes: no plan.
-  if (numLayers === undefined || numKeyValueHeads === undefined || headDim === undefined) return undefined;
   const maxModelLen = intFlag(
     'max-model-len',
     values['max-model-len'],
@@ -175,8 +166,8 @@ async function memoryPlan(
   const kvDtype: KvDtype = config.torchDtype === 'float16' ? 'float16' : 'float32';
   try {
     const plan = planMemory({
-      weightsBytes: modelFileBytes(findModelFiles(modelDir).modelPath),
-      config: { numLayers, numKeyValueHeads, headDim },
+      weightsBytes: modelFileBytes(modelDir),
+      config,
       kvDtype,
       maxModelLen,
       maxBatchSize,
@@ -187,16 +178,6 @@ async function memoryPlan(
     return { ...plan, kvDtype };
   } catch (err) {
     if (err instanceof MemoryPlanError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-/** A --model directory that holds none of the layouts users have is a usage error, before anything starts. */
-function knownLayout(modelDir: string): void {
-  try {
-    findModelFiles(modelDir);
-  } catch (err) {
-    if (err instanceof UnknownModelLayoutError) throw new UsageError(`--model: ${err.message}`);
     throw err;
   }
 }
@@ -263,7 +244,6 @@ export const serveCommand: Command = {
     if (modelDir !== undefined && !statSync(modelDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new UsageError(`--model: no such directory '${modelDir}'`);
     }
-    if (modelDir !== undefined) knownLayout(modelDir);
     if (modelDir === undefined) {
       const demo = await ensureDemoModel();
       modelDir = demo.dir;
@@ -280,12 +260,7 @@ export const serveCommand: Command = {
         deviceIds,
         isolation,
         maxBatchSize: plan?.batch ?? maxBatchSize,
-        // No plan (the Llama-2-Onnx release, whose KV shape only its graph gives): the flag bounds it still.
-        maxModelLen:
-          plan?.maxModelLen ??
-          (values['max-model-len'] === undefined
-            ? undefined
-            : intFlag('max-model-len', values['max-model-len'], 1, 1)),
+        maxModelLen: plan?.maxModelLen,
         prefillChunkTokens,
         intraOpThreads,
       },

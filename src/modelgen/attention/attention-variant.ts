@@ -5,7 +5,7 @@
  */
 import type { LlamaConfig } from '../llama-config.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import type { DataTypeCode, Dim } from '../onnx/onnx-proto.js';
+import type { DataTypeCode } from '../onnx/onnx-proto.js';
 import type { Rope } from './rope-graph.js';
 
 /** The graph's inputs and the model's shape: what every attention and RoPE builder starts from. */
@@ -15,28 +15,14 @@ export interface GraphInputs {
   floatType: DataTypeCode;
   inputIds: string;
   attentionMask: string;
-  /** Absent: the attention derives positions itself (GroupQueryAttention with rotary inside). */
-  positionIds?: string;
+  positionIds: string;
 }
 
 export interface AttentionContext extends GraphInputs {
-  /** How queries and keys get their positions (plain ops or the fused kernel); absent without positionIds. */
-  rope?: Rope;
+  /** How queries and keys get their positions (plain ops or the fused kernel). */
+  rope: Rope;
   /** Output this run's keys and values alone, new_key_values.{i}.key|value [B, kv_heads, S, hd], instead of present. */
   newKeyValues: boolean;
-  /** false: no past inputs; present is this run's K/V (a first run). */
-  past: boolean;
-  /**
-   * Eager attention only: a cache of fixed width under other names (the microsoft/Llama-2-Onnx release):
-   * present = past without its S oldest columns, then this run's K/V, so rows stay right-aligned.
-   */
-  fixedWidthCache?: FixedWidthCache;
-}
-
-export interface FixedWidthCache {
-  pastName(layer: number, kind: 'key' | 'value'): string;
-  presentName(layer: number, kind: 'key' | 'value'): string;
-  dims: readonly Dim[];
 }
 
 /** Projections of one layer, each [batch, sequence, heads · head_dim], in the model's float type. */

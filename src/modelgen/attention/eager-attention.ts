@@ -42,13 +42,10 @@ interface KvBlock {
 
 export const eagerAttention: AttentionVariant = {
   prepare(g, context) {
-    const { config, floatType, rope } = context;
-    if (rope === undefined) throw new Error('eager attention needs positions (position_ids or derived)');
-    if (context.newKeyValues && !context.past) throw new Error('new_key_values outputs need past inputs');
+    const { config, floatType } = context;
     const hd = headDim(config);
     const group = config.numHeads / config.numKvHeads;
     const allowed = allowedPositions(g, context);
-    const sequenceLength = g.scope('mask', () => dimOf(g, context.inputIds, 1));
     const pastLength = g.scope('mask', () =>
       g.op('Sub', [dimOf(g, context.attentionMask, 1), dimOf(g, context.inputIds, 1)]),
     );
@@ -62,7 +59,7 @@ export const eagerAttention: AttentionVariant = {
       g.scope(`layers.${layer}/attn`, () => {
         const heads = (x: string, n: number) => g.op('Reshape', [x, g.int64([0, 0, n, hd])]);
         // RoPE, then [B, S, heads·hd] → [B, kv_heads, group, S, hd]
-        const q = rope.rotate(query, config.numHeads);
+        const q = context.rope.rotate(query, config.numHeads);
         const qGrouped = g.op(
           'Transpose',
           [g.op('Reshape', [q, g.int64([0, 0, config.numKvHeads, group, hd])])],
@@ -78,30 +75,19 @@ export const eagerAttention: AttentionVariant = {
           g.output(name, floatType, newDims);
           return g.op('Transpose', [x], { attrs: perm, output: name });
         };
-        const k = fresh(heads(rope.rotate(key, config.numKvHeads), config.numKvHeads), 'key');
+        const k = fresh(heads(context.rope.rotate(key, config.numKvHeads), config.numKvHeads), 'key');
         const v = fresh(heads(value, config.numKvHeads), 'value');
-        const fixed = context.fixedWidthCache;
         const past = (kind: 'key' | 'value') =>
-          fixed === undefined
-            ? g.input(`past_key_values.${layer}.${kind}`, floatType, pastDims)
-            : g.input(fixed.pastName(layer, kind), floatType, fixed.dims);
-        const present = (kind: 'key' | 'value', newValues: string) => {
-          if (fixed !== undefined) {
-            const output = g.output(fixed.presentName(layer, kind), floatType, fixed.dims);
-            const kept = g.op('Slice', [
-              past(kind),
-              sequenceLength,
-              g.int64([Number.MAX_SAFE_INTEGER]),
-              g.int64([2]),
-            ]);
-            return g.op('Concat', [kept, newValues], { attrs: { axis: { i: 2 } }, output });
-          }
-          const output = `present.${layer}.${kind}`;
-          g.output(output, floatType, context.past ? presentDims : newDims);
-          // Without a past (a first run), present is this run's K/V alone.
-          if (!context.past) return g.op('Identity', [newValues], { output });
-          return g.op('Concat', [past(kind), newValues], { attrs: { axis: { i: 2 } }, output });
-        };
+          g.input(`past_key_values.${layer}.${kind}`, floatType, pastDims);
+        const present = (kind: 'key' | 'value', pastValues: string, newValues: string) =>
+          g.output(
+            g.op('Concat', [pastValues, newValues], {
+              attrs: { axis: { i: 2 } },
+              output: `present.${layer}.${kind}`,
+            }),
+            floatType,
+            presentDims,
+          );
         // ONNX Runtime runs every node whether its output is fetched or not, so a graph that returns only
         // the new K/V attends to past and new as two blocks and never concatenates the cache.
         const blocks: KvBlock[] = context.newKeyValues
@@ -109,7 +95,7 @@ export const eagerAttention: AttentionVariant = {
               { keys: past('key'), values: past('value') },
               { keys: k, values: v },
             ]
-          : [{ keys: present('key', k), values: present('value', v) }];
+          : [{ keys: present('key', past('key'), k), values: present('value', past('value'), v) }];
 
         // [B, kv_heads, 1, T, hd]: broadcast over the query group.
         const grouped = (x: string) => g.op('Unsqueeze', [x, g.int64([2])]);

@@ -18,7 +18,7 @@ export interface Rope {
 }
 
 /** The half-width tables [maxPositions, head_dim/2] as initializers of `dataType`. */
-export function ropeCaches(g: GraphBuilder, context: GraphInputs, dataType: DataTypeCode) {
+function ropeCaches(g: GraphBuilder, context: GraphInputs, dataType: DataTypeCode) {
   const { config } = context;
   const tables = ropeTables(config.maxPositions, headDim(config), config.ropeTheta);
   const dims = [config.maxPositions, headDim(config) / 2];
@@ -28,7 +28,7 @@ export function ropeCaches(g: GraphBuilder, context: GraphInputs, dataType: Data
 }
 
 /** x·cos + rotate_half(x)·sin, where rotate_half(x) = concat(−x[half:], x[:half]), per head. */
-export function plainRope(g: GraphBuilder, context: GraphInputs & { positionIds: string }): Rope {
+export function plainRope(g: GraphBuilder, context: GraphInputs): Rope {
   const hd = headDim(context.config);
   const { cos, sin } = g.scope('rope', () => {
     const caches = ropeCaches(g, context, DataType.FLOAT);
@@ -55,7 +55,7 @@ export function plainRope(g: GraphBuilder, context: GraphInputs & { positionIds:
 }
 
 /** com.microsoft RotaryEmbedding (non-interleaved = rotate_half), caches in the model's float type. */
-export function fusedRope(g: GraphBuilder, context: GraphInputs & { positionIds: string }): Rope {
+export function fusedRope(g: GraphBuilder, context: GraphInputs): Rope {
   g.domains.set(MICROSOFT_DOMAIN, 1);
   const caches = g.scope('rope', () => ropeCaches(g, context, context.floatType));
   return {

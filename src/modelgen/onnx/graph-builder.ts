@@ -9,13 +9,12 @@ import {
   DataType,
   type DataTypeCode,
   type Dim,
-  type GraphMessage,
   type NodeMessage,
   type ValueInfoMessage,
   valueInfo,
 } from './onnx-proto.js';
 
-export type AttributeValue = { i: number } | { f: number } | { ints: number[] } | { g: GraphMessage };
+export type AttributeValue = { i: number } | { f: number } | { ints: number[] };
 
 export interface Initializer {
   name: string;
@@ -44,7 +43,6 @@ export const ELEMENT_BYTES: Record<DataTypeCode, number> = {
 function attribute(name: string, value: AttributeValue): AttributeMessage {
   if ('i' in value) return { name, type: AttributeType.INT, i: value.i };
   if ('f' in value) return { name, type: AttributeType.FLOAT, f: value.f };
-  if ('g' in value) return { name, type: AttributeType.GRAPH, g: value.g };
   return { name, type: AttributeType.INTS, ints: value.ints };
 }
 
@@ -129,14 +127,9 @@ export class GraphBuilder {
     const key = `${dataType}:${dims.join('x')}:${values.join(',')}`;
     const known = this.constants.get(key);
     if (known !== undefined) return known;
-    const name = `/const/${this.constants.size}`; // isConstant() knows this prefix
+    const name = `/const/${this.constants.size}`;
     this.constants.set(key, name);
     return this.initializer(name, dataType, dims, () => encodeValues(dataType, values));
-  }
-
-  /** Whether `name` is one of the small constants made by constant(), not a weight. */
-  isConstant(name: string): boolean {
-    return name.startsWith('/const/');
   }
 
   int64(values: readonly number[], dims?: number[]): string {
@@ -155,8 +148,6 @@ function encodeValues(dataType: DataTypeCode, values: readonly number[]): Uint8A
       return new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer);
     case DataType.INT32:
       return new Uint8Array(Int32Array.from(values).buffer);
-    case DataType.BOOL:
-      return Uint8Array.from(values, (v) => (v ? 1 : 0));
     case DataType.FLOAT:
       return new Uint8Array(Float32Array.from(values).buffer);
     default:

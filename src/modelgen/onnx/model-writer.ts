@@ -4,7 +4,7 @@
  * produced, written and dropped before the next, so peak memory is about one tensor.
  */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import type { WriteProgressListener } from '../write-progress.js';
 import { ELEMENT_BYTES, type GraphBuilder, type Initializer } from './graph-builder.js';
 import { DATA_LOCATION_EXTERNAL, IR_VERSION, ModelProto, type TensorMessage } from './onnx-proto.js';
@@ -21,8 +21,6 @@ export const INLINE_MAX_BYTES = 1024;
 export interface WriteModelOptions {
   /** true: always external data; false: always inline; absent: external above EXTERNAL_DATA_THRESHOLD. */
   externalData?: boolean;
-  /** The external data file's name beside the model; default `<model file name>.data`. */
-  dataFileName?: string;
   opsetVersion?: number;
   /** Called before the first initializer and after each one is written. */
   onProgress?: WriteProgressListener;
@@ -50,9 +48,7 @@ export function writeModel(
 ): WrittenModel {
   const weightBytes = initializerBytes(graph);
   const external = options.externalData ?? weightBytes > EXTERNAL_DATA_THRESHOLD;
-  const dataPath = external
-    ? join(dirname(modelPath), options.dataFileName ?? `${basename(modelPath)}.data`)
-    : undefined;
+  const dataPath = external ? `${modelPath}.data` : undefined;
   const tensors: TensorMessage[] = [];
   const progress = {
     tensorsDone: 0,

@@ -37,7 +37,6 @@ export const root = protobuf.Root.fromJSON({
             name: { type: 'string', id: 1 },
             f: { type: 'float', id: 2 },
             i: { type: 'int64', id: 3 },
-            g: { type: 'GraphProto', id: 6 },
             ints: { rule: 'repeated', type: 'int64', id: 8 },
             type: { type: 'int32', id: 20 },
           },
@@ -93,7 +92,7 @@ export const root = protobuf.Root.fromJSON({
 export const ModelProto = root.lookupType('onnx.ModelProto');
 
 /** onnx.proto AttributeProto.AttributeType values. */
-export const AttributeType = { FLOAT: 1, INT: 2, GRAPH: 5, INTS: 7 } as const;
+export const AttributeType = { FLOAT: 1, INT: 2, INTS: 7 } as const;
 
 /** TensorProto.DataLocation.EXTERNAL: the bytes live in another file, named by external_data entries. */
 export const DATA_LOCATION_EXTERNAL = 1;
@@ -114,17 +113,6 @@ export interface AttributeMessage {
   f?: number;
   i?: number;
   ints?: number[];
-  /** A subgraph (an If node's branches). */
-  g?: GraphMessage;
-}
-
-/** A graph as written: the main graph, or an If branch (no inputs; it reads outer-scope values by name). */
-export interface GraphMessage {
-  name: string;
-  node: NodeMessage[];
-  initializer: TensorMessage[];
-  input: ValueInfoMessage[];
-  output: ValueInfoMessage[];
 }
 
 export interface NodeMessage {
