@@ -107,10 +107,11 @@ else
 fi
 
 # ---- a model: the image's own CLI writes a small random Llama (slow enough per token to be caught in flight)
-model=$WORK/model
-mkdir -p "$model"
-podman run --rm --user 0 --network none --no-healthcheck -v "$model:/out" --entrypoint node "$IMAGE" \
-  dist/src/cli/main.js create-random --preset bench --layers 2 --out /out >"$WORK/model.log" 2>&1 ||
+# (--out is a folder inside the mount: the model is staged beside it and renamed, and a mount point cannot be.)
+model=$WORK/models/model
+mkdir -p "$WORK/models"
+podman run --rm --user 0 --network none --no-healthcheck -v "$WORK/models:/out" --entrypoint node "$IMAGE" \
+  dist/src/cli/main.js create-random --preset bench --layers 2 --out /out/model >"$WORK/model.log" 2>&1 ||
   { cat "$WORK/model.log" >&2; fail "create-random in the image"; summary; exit 1; }
 
 port=$(node -e "const s=require('node:net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
